@@ -6,6 +6,7 @@ kept for the report so a user can go and look.
 """
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import re
@@ -102,7 +103,7 @@ def _files(spec: SourceSpec) -> list[Path]:
     elif path.exists():
         files = [path]
     else:
-        files = sorted(Path().glob(str(spec.path)))
+        files = sorted(Path(p) for p in glob.glob(str(spec.path), recursive=True) if Path(p).is_file())
     if not files:
         raise CorpusError(f"source '{spec.name}': no {spec.kind} files at '{spec.path}'. Fix: check prepare.sources in params.yaml")
     return files

