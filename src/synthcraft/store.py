@@ -133,7 +133,7 @@ def _save_part(path: Path, ids: Sequence[str], embeddings: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
-def _write_h5(target: Path, info: StoreInfo, blocks: Iterator[tuple[np.ndarray, np.ndarray]],
+def write_h5(target: Path, info: StoreInfo, blocks: Iterator[tuple[np.ndarray, np.ndarray]],
               chunk_rows: int) -> int:
     """Write a complete new store beside ``target`` and rename it over; returns the row count."""
     tmp = target.with_suffix(".h5.tmp")
@@ -217,7 +217,7 @@ def sync_store(store_dir: str | Path, doc_ids: Sequence[str], texts: Sequence[st
         raise StoreError("nothing to store: the corpus is empty")
     needs_write = old is None or stats["encoded"] or stats["resumed"] or len(stored - wanted)
     if needs_write:
-        stats["count"] = _write_h5(target, info, blocks(), chunk_rows)
+        stats["count"] = write_h5(target, info, blocks(), chunk_rows)
     else:
         stats["reused"], stats["count"] = len(old), len(old)
     if old is not None:
