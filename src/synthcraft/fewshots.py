@@ -1,42 +1,48 @@
 """Few-shot files: ``data/fewshots/<task>.jsonl``, one example per line, validated on load.
 
-A bioqa few-shot is an encyclopedic passage, a question answerable from it, four options and the
-answer letter. Errors name the file, the line and the field, so a hand-edited file is easy to fix.
+Each line has an ``id``, a ``text`` (the passage) and the fields of its task type's schema; a
+bioqa (mcqa) few-shot adds a question answerable from the text, four options and the answer
+letter. Errors name the file, the line and the field, so a hand-edited file is easy to fix.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-LETTERS = "ABCD"
+from synthcraft.tasks import mcqa
+from synthcraft.tasks.base import TaskType
 
 
 class FewShotError(ValueError):
     pass
 
 
-def _check(shot: object, where: str) -> dict:
+REASON_TEXT = {
+    "missing_keys": "missing a required field",
+    "wrong_type": "a field has the wrong type",
+    "options_not_4": "field 'options' must be a list of 4 non-empty strings",
+    "options_not_distinct": "field 'options' has repeated options",
+    "bad_answer_letter": "field 'answer' must be one of A, B, C, D",
+}
+
+
+def _check(shot: object, where: str, task: TaskType) -> dict:
     if not isinstance(shot, dict):
-        raise FewShotError(f"{where}: expected a JSON object with id, text, question, options, answer")
-    for key in ("id", "text", "question", "answer"):
+        raise FewShotError(f"{where}: expected a JSON object with id, text and {', '.join(task.keys)}")
+    for key in ["id", "text", *task.keys]:
         if key not in shot:
             raise FewShotError(f"{where}: missing field '{key}'")
+    for key in ("id", "text"):
         if not isinstance(shot[key], str) or not shot[key].strip():
             raise FewShotError(f"{where}: field '{key}' must be a non-empty string")
-    options = shot.get("options")
-    if options is None:
-        raise FewShotError(f"{where}: missing field 'options'")
-    if not (isinstance(options, list) and len(options) == 4
-            and all(isinstance(o, str) and o.strip() for o in options)):
-        raise FewShotError(f"{where}: field 'options' must be a list of 4 non-empty strings")
-    if len({o.strip().casefold() for o in options}) != 4:
-        raise FewShotError(f"{where}: field 'options' has repeated options")
-    if shot["answer"] not in LETTERS:
-        raise FewShotError(f"{where}: field 'answer' must be one of A, B, C, D (got {shot['answer']!r})")
+    reason = task.validate_fewshot(shot)
+    if reason:
+        detail = REASON_TEXT.get(reason) or f"field '{reason.removeprefix('short_')}' is too short"
+        raise FewShotError(f"{where}: {detail} (task type {task.name})")
     return shot
 
 
-def load_fewshots(path: str | Path) -> list[dict]:
+def load_fewshots(path: str | Path, task: TaskType = mcqa.TASK) -> list[dict]:
     path = Path(path)
     if not path.exists():
         raise FewShotError(f"{path}: no few-shot file. Fix: write one example per line (see README, 'Bring your own few-shots')")
@@ -46,7 +52,7 @@ def load_fewshots(path: str | Path) -> list[dict]:
             continue
         where = f"{path}:{lineno}"
         try:
-            shot = _check(json.loads(line), where)
+            shot = _check(json.loads(line), where, task)
         except json.JSONDecodeError as err:
             raise FewShotError(f"{where}: not valid JSON ({err.msg} at column {err.colno})") from None
         if shot["id"] in ids:
@@ -58,7 +64,7 @@ def load_fewshots(path: str | Path) -> list[dict]:
     return shots
 
 
-def embedding_text(shot: dict) -> str:
+def embedding_text(shot: dict, task: TaskType = mcqa.TASK) -> str:
     """What is embedded for retrieval: the whole example, as in CRAFT (domain and task both count)."""
-    options = " ".join(f"{letter}) {option}" for letter, option in zip(LETTERS, shot["options"]))
-    return f"{shot['text']}\n\n{shot['question']}\n{options}\nAnswer: {shot['answer']}"
+    prompt, answer = task.prompt_and_answer(shot)
+    return f"{shot['text']}\n\n{prompt} {answer}"

@@ -91,3 +91,15 @@ def choice(value: str, allowed: typing.Iterable[str], name: str) -> None:
     allowed = list(allowed)
     if value not in allowed:
         raise ValueError(f"{name}={value!r} is not one of {allowed}")
+
+
+@dataclasses.dataclass
+class TaskParams:
+    """The ``task:`` section every stage from retrieve on shares: which few-shots, which schema."""
+    name: str = "bioqa"   # few-shots in data/fewshots/<name>.jsonl; outputs are named after it
+    type: str = "mcqa"    # a key of synthcraft.tasks.TASK_TYPES
+
+    def __post_init__(self):
+        from synthcraft.tasks import TASK_TYPES
+
+        choice(self.type, TASK_TYPES, "type")

@@ -1,0 +1,43 @@
+"""The one interface every backend implements: a batch of requests in, results out."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+from synthcraft.prompts import Sampling
+
+
+@dataclass
+class GenerationRequest:
+    id: str
+    messages: list[dict]     # chat turns, for backends that apply the template themselves (servers)
+    prompt: str              # the same turns rendered with the model's chat template
+    max_tokens: int
+    schema: dict             # JSON schema the output must follow
+    sampling: Sampling = field(default_factory=Sampling)
+
+    @property
+    def seed(self) -> int:
+        """Per-request seed: derived from the request id, so it does not depend on batching."""
+        return (int(self.id[:8], 16) ^ self.sampling.seed) & 0x7FFFFFFF
+
+
+@dataclass
+class GenerationResult:
+    id: str
+    text: str
+    tokens_in: int
+    tokens_out: int
+    finish_reason: str       # "stop", "length", or "error"
+    error: str | None = None
+
+
+class Backend(Protocol):
+    name: str
+    context_length: int
+
+    def count_tokens(self, prompt: str) -> int: ...
+
+    def generate(self, requests: list[GenerationRequest]) -> Iterator[GenerationResult]:
+        """Results for ``requests``, in any order; each carries its request's id."""
+        ...

@@ -1,0 +1,56 @@
+"""Multiple-choice QA (CRAFT's BioQA/MedQA/CSQA): {question, options[4], answer in A-D}."""
+from typing import Optional
+
+from synthcraft.tasks.base import TaskType, string_field
+
+LETTERS = "ABCD"
+MIN_QUESTION_CHARS = 16   # CRAFT: "question > 15 characters"
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "question": {"type": "string", "minLength": MIN_QUESTION_CHARS, "maxLength": 400},
+        "options": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "minItems": 4, "maxItems": 4},
+        "answer": {"type": "string", "enum": list(LETTERS)},
+    },
+    "required": ["question", "options", "answer"],
+    "additionalProperties": False,
+}
+
+INSTRUCTION = (
+    "Please carefully read the text below. Then, generate exactly one question along with four answer "
+    "choices designated as A, B, C, and D based on the provided text. Then, respond to the question with "
+    "the correct answer using only the corresponding letter label. Return the output only as a JSON "
+    'structure in this format: {"question": "...", "options": ["...", "...", "...", "..."], "answer": "..."}'
+)
+
+
+def check(sample: dict) -> Optional[str]:
+    if any(key not in sample for key in SCHEMA["required"]):
+        return "missing_keys"
+    reason = string_field(sample, "question", MIN_QUESTION_CHARS)
+    if reason:
+        return reason
+    options = sample["options"]
+    if not isinstance(options, list) or len(options) != 4 or not all(isinstance(o, str) and o.strip() for o in options):
+        return "options_not_4"
+    if len({o.strip().casefold() for o in options}) != 4:
+        return "options_not_distinct"
+    if sample["answer"] not in list(LETTERS):
+        return "bad_answer_letter"
+    return None
+
+
+def similarity_text(sample: dict) -> str:
+    return " ".join([sample["question"], *sample["options"]])
+
+
+def prompt_and_answer(sample: dict) -> tuple[str, str]:
+    """MMLU-style: the evaluation stage scores the letter after 'Answer:' the same way."""
+    lines = [sample["question"]] + [f"{letter}. {option}" for letter, option in zip(LETTERS, sample["options"])]
+    return "\n".join(lines) + "\nAnswer:", sample["answer"]
+
+
+TASK = TaskType("mcqa", INSTRUCTION, SCHEMA, max_tokens=256, check=check,
+                similarity_text=similarity_text, prompt_and_answer=prompt_and_answer)

@@ -1,0 +1,236 @@
+"""Each backend's request/response mapping. vLLM cannot run on CPU machines: its engine is stood in
+for at the documented boundary (LLM.generate -> RequestOutput). The others run for real."""
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from types import SimpleNamespace
+
+import pytest
+
+from conftest import SMOLLM2_GGUF, has_module
+from synthcraft import assets
+from synthcraft.backends.base import GenerationRequest
+from synthcraft.backends.openai_backend import OpenAIBackend, chat_kwargs
+from synthcraft.backends.vllm_backend import VLLMBackend
+from synthcraft.filters import extract_json
+from synthcraft.prompts import Sampling
+from synthcraft.tasks import mcqa
+
+MESSAGES = [{"role": "user", "content": mcqa.INSTRUCTION + "\n\nText: The heart has four chambers. The left "
+             "ventricle pumps oxygenated blood into the aorta; the right ventricle pumps blood to the lungs."}]
+
+
+def request(i=0, max_tokens=160, prompt=""):
+    return GenerationRequest(f"{i:024x}", MESSAGES, prompt, max_tokens, mcqa.SCHEMA, Sampling(seed=3))
+
+
+# --- vLLM: the documented interface, engine stood in --------------------------------------------
+
+
+class FakeVLLM:
+    """Records what synthcraft passes to vLLM and answers like vLLM's RequestOutput."""
+
+    def __init__(self):
+        self.llm_kwargs, self.generate_calls = None, []
+        self.sampling_params = SimpleNamespace(StructuredOutputsParams=lambda **kw: ("structured", kw))
+        test = self
+
+        class SamplingParams:
+            def __init__(self, **kwargs):
+                self.kwargs = kwargs
+
+        class LLM:
+            def __init__(self, **kwargs):
+                test.llm_kwargs = kwargs
+
+            def get_tokenizer(self):
+                return lambda text, add_special_tokens=False: {"input_ids": text.split()}
+
+            def generate(self, prompts, params, use_tqdm=False):
+                test.generate_calls.append((prompts, params))
+                return [SimpleNamespace(prompt_token_ids=[1] * len(p.split()),
+                                        outputs=[SimpleNamespace(text=f'{{"n": {i}}}', token_ids=[7] * (i + 2),
+                                                                 finish_reason="stop" if i else "length")])
+                        for i, p in enumerate(prompts)]
+
+        self.SamplingParams, self.LLM = SamplingParams, LLM
+
+
+def test_vllm_mapping():
+    fake = FakeVLLM()
+    backend = VLLMBackend("/models/mistral", tensor_parallel_size=2, vllm_module=fake)
+    assert fake.llm_kwargs == {"model": "/models/mistral", "tensor_parallel_size": 2, "enable_prefix_caching": True,
+                               "max_model_len": 8192}
+    results = list(backend.generate([request(0, 256, "a b c"), request(1, 128, "d e")]))
+    prompts, params = fake.generate_calls[0]
+    assert prompts == ["a b c", "d e"]
+    first = params[0].kwargs
+    assert {k: first[k] for k in ("temperature", "top_p", "top_k", "max_tokens")} == \
+        {"temperature": 0.7, "top_p": 0.9, "top_k": 40, "max_tokens": 256}
+    assert first["structured_outputs"] == ("structured", {"json": mcqa.SCHEMA})
+    assert first["seed"] == request(0).seed and params[1].kwargs["seed"] == request(1).seed
+    assert [(r.id, r.text, r.tokens_in, r.tokens_out, r.finish_reason) for r in results] == [
+        (request(0).id, '{"n": 0}', 3, 2, "length"), (request(1).id, '{"n": 1}', 2, 3, "stop")]
+
+
+def test_vllm_accepts_a_gguf_asset():
+    fake = FakeVLLM()
+    VLLMBackend(SMOLLM2_GGUF, vllm_module=fake)
+    assert fake.llm_kwargs["model"] == str(assets.resolve(SMOLLM2_GGUF))
+
+
+# --- OpenAI-compatible servers --------------------------------------------------------------------
+
+
+def test_openai_request_mapping():
+    kwargs = chat_kwargs(request(), "smol")
+    assert kwargs["messages"] == MESSAGES and kwargs["max_tokens"] == 160 and kwargs["extra_body"] == {"top_k": 40}
+    assert kwargs["response_format"]["json_schema"]["schema"] == mcqa.SCHEMA
+    assert chat_kwargs(request(), "smol", "json_object")["response_format"] == {"type": "json_object", "schema": mcqa.SCHEMA}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FaultyProxy:
+    """Loopback proxy in front of the real server: the first requests get 429, 500 and a stall."""
+
+    def __init__(self, upstream, faults=("429", "500", "stall"), stall_s=12.0):
+        self.faults, self.seen, self.auth = list(faults), [], set()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                proxy.auth.add(self.headers.get("Authorization"))
+                fault = proxy.faults.pop(0) if proxy.faults else "pass"
+                proxy.seen.append(fault)
+                if fault == "stall":
+                    time.sleep(stall_s)  # longer than the client's timeout
+                    return
+                if fault in ("429", "500"):
+                    self.send_response(int(fault))
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("retry-after-ms", "50")
+                    self.end_headers()
+                    self.wfile.write(b'{"error": {"message": "injected"}}')
+                    return
+                upstream_request = urllib.request.Request(upstream + self.path, data=body, method="POST",
+                                                          headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(upstream_request, timeout=120) as response:
+                    payload = response.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def llama_server():
+    if not has_module("llama_cpp") or not has_module("uvicorn"):
+        pytest.skip("llama-cpp-python[server] is not installed (make setup installs it; it compiles llama.cpp)")
+    port = free_port()
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(assets.resolve(SMOLLM2_GGUF)),
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--verbose", "False"]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/v1/models", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        server.kill()
+        pytest.fail("llama_cpp.server did not start within 60 s")
+    yield url
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.mark.slow
+def test_openai_backend_against_a_real_server_with_faults(llama_server, monkeypatch, capsys):
+    monkeypatch.setenv("SYNTHCRAFT_TEST_KEY", "sk-secret-123")
+    proxy = FaultyProxy(llama_server)
+    try:
+        backend = OpenAIBackend("smollm2", proxy.url + "/v1", api_key_env="SYNTHCRAFT_TEST_KEY", concurrency=1,
+                                max_retries=4, timeout_s=10, response_format="json_object")
+        results = list(backend.generate([request(0), request(1)]))
+    finally:
+        proxy.close()
+    assert proxy.seen[:3] == ["429", "500", "stall"] and proxy.seen.count("pass") == 2
+    assert all(r.finish_reason in ("stop", "length") and r.error is None for r in results)
+    parsed = [extract_json(r.text) for r in results if r.finish_reason == "stop"]
+    assert parsed and all(list(p) == ["question", "options", "answer"] for p in parsed)  # schema-constrained
+    assert proxy.auth == {"Bearer sk-secret-123"}  # the key goes to the server, and nowhere else:
+    assert "sk-secret-123" not in json.dumps([r.__dict__ for r in results]) + capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_openai_backend_reports_exhausted_retries(llama_server):
+    proxy = FaultyProxy(llama_server, faults=["500"] * 10)
+    try:
+        backend = OpenAIBackend("smollm2", proxy.url + "/v1", concurrency=1, max_retries=2, timeout_s=5)
+        (result,) = backend.generate([request(0)])
+    finally:
+        proxy.close()
+    assert result.finish_reason == "error" and "InternalServerError" in result.error
+    assert proxy.seen == ["500"] * 3  # first try + 2 retries
+
+
+# --- local engines, run for real ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not has_module("llama_cpp"), reason="llama-cpp-python is not installed (make setup installs it)")
+def test_llamacpp_backend_constrained_and_seeded(smollm2_tokenizer):
+    from synthcraft.backends.llamacpp_backend import LlamaCppBackend
+    from synthcraft.prompts import render
+
+    backend = LlamaCppBackend(SMOLLM2_GGUF, context_length=2048)
+    prompt = render(smollm2_tokenizer, MESSAGES)
+    assert backend.count_tokens(prompt) == len(smollm2_tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    first = list(backend.generate([request(0, prompt=prompt), request(1, prompt=prompt)]))
+    again = list(backend.generate([request(1, prompt=prompt)]))
+    assert again[0].text == first[1].text  # per-request seed: independent of order and batch
+    for result in first:
+        if result.finish_reason == "stop":
+            assert list(extract_json(result.text)) == ["question", "options", "answer"]
+        assert result.tokens_in == backend.count_tokens(prompt)
+
+
+@pytest.mark.slow
+def test_transformers_backend_constrained(smollm2_tokenizer):
+    from synthcraft.backends.transformers_backend import TransformersBackend
+    from synthcraft.prompts import render
+
+    backend = TransformersBackend(SMOLLM2_GGUF, batch_size=2)
+    prompt = render(smollm2_tokenizer, MESSAGES)
+    results = list(backend.generate([request(0, 96, prompt), request(1, 96, prompt)]))
+    assert [r.id for r in results] == [request(0).id, request(1).id]
+    for result in results:
+        assert result.tokens_in == len(smollm2_tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        assert result.text.lstrip("{ \n").startswith('"question"')  # the grammar forces the schema's first key
+        if result.finish_reason == "stop":
+            assert list(extract_json(result.text)) == ["question", "options", "answer"]
