@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from conftest import REPO, git_repo, tiny_corpus, write_jsonl
+from conftest import REPO, git_repo, has_module, tiny_corpus, write_jsonl
 from synthcraft import assets
 from synthcraft.store import PENDING_DIR, EmbeddingStore
 
@@ -57,6 +57,7 @@ def repo(tmp_path_factory):
     set_params(repo, "prepare", sources=[{"name": "tiny", "kind": "jsonl", "path": "data/raw/tiny.jsonl"}])
     set_params(repo, "embed", commit_every=32)
     set_params(repo, "retrieve", k=40)
+    set_params(repo, "generate", commit_every=4)
     return repo
 
 
@@ -84,15 +85,60 @@ def _topic_sentences():
 
 
 def test_second_repro_does_nothing(repo):
-    result = run(repo, "dvc", "repro")
+    result = run(repo, "dvc", "repro", "retrieve")
     assert ran_stages(result.stdout) == []
 
 
 def test_changing_k_reruns_only_retrieve(repo):
     set_params(repo, "retrieve", k=30)
-    result = run(repo, "dvc", "repro")
+    result = run(repo, "dvc", "repro", "retrieve")
     assert ran_stages(result.stdout) == ["retrieve"]
     assert pq.read_metadata(repo / "data/retrieved/bioqa.parquet").num_rows == 30
+
+
+@pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
+def test_generate_and_filter_write_the_dataset_and_funnel(repo):
+    set_params(repo, "retrieve", k=12)
+    result = run(repo, "dvc", "repro", "filter")
+    assert ran_stages(result.stdout) == ["retrieve", "generate", "filter"]
+    generated = [json.loads(line) for line in (repo / "data/generated/bioqa.jsonl").read_text().splitlines()]
+    assert len(generated) == 12 and [r["id"] for r in generated] == sorted(r["id"] for r in generated)
+    metrics = json.loads((repo / "metrics/generate.json").read_text())
+    assert metrics["requests"] == 12 and metrics["completed"] + metrics["skipped_too_long"] + metrics["errors"] == 12
+    assert metrics["json_yield"] >= 0.9  # constrained decoding: (almost) every output parses
+    funnel = json.loads((repo / "metrics/filter.json").read_text())
+    buckets = ["skipped_too_long", "generation_errors", "excessive_length", "format_errors", "exact_duplicates",
+               "similar_to_fewshots", "similar_to_samples", "available"]
+    assert funnel["retrieved"] == 12 == sum(funnel[b] for b in buckets)  # nothing dropped silently
+    out = repo / "data/synthetic/bioqa"
+    kept = pq.read_table(out / "train.parquet").to_pylist()
+    chat = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
+    rejected = (out / "rejected.jsonl").read_text().splitlines()
+    assert len(kept) == len(chat) == funnel["available"] and len(rejected) == 12 - len(kept)
+    if chat:
+        assert [m["role"] for m in chat[0]["messages"]] == ["user", "assistant"]
+
+
+@pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
+def test_full_repro_then_does_nothing(repo):
+    assert ran_stages(run(repo, "dvc", "repro").stdout) == []
+
+
+@pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
+def test_killed_generate_resumes_to_the_same_file(repo):
+    out = repo / "data" / "generated_killed"
+    cmd = [sys.executable, "stages/generate.py", "--out", str(out), "--metrics", str(repo / "killed_gen.json")]
+    process = subprocess.Popen(cmd, cwd=repo, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not list((out / "bioqa.parts").glob("part-*.jsonl")) and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert 1 <= len(list((out / "bioqa.parts").glob("part-*.jsonl"))) < 3
+    run(repo, *cmd)
+    stats = json.loads((repo / "killed_gen.json").read_text())
+    assert 4 <= stats["resumed"] < 12
+    assert (out / "bioqa.jsonl").read_bytes() == (repo / "data/generated/bioqa.jsonl").read_bytes()
 
 
 def test_killed_embed_resumes_to_the_same_store(repo):
@@ -141,12 +187,12 @@ def test_store_from_another_model_is_refused(repo, tmp_path):
 
 
 def test_exp_run_with_a_setting(repo):
-    run(repo, "dvc", "repro")
+    run(repo, "dvc", "repro", "retrieve")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "baseline")
-    result = run(repo, "dvc", "exp", "run", "-S", "retrieve.strategy=mean")
+    result = run(repo, "dvc", "exp", "run", "retrieve", "-S", "retrieve.strategy=mean")
     assert ran_stages(result.stdout) == ["retrieve"]
     metrics = json.loads((repo / "metrics/retrieve.json").read_text())
-    assert metrics["strategy"] == "mean" and metrics["per_query"] == {"mean": 30}
+    assert metrics["strategy"] == "mean" and metrics["per_query"] == {"mean": 12}
     diff = run(repo, "dvc", "metrics", "diff", "--json").stdout
     assert "mean_pairwise_cosine" in diff

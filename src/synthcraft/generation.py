@@ -70,6 +70,7 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
     with tqdm(total=len(todo), unit="sample", desc="generate", disable=not progress, dynamic_ncols=True) as bar:
         for start in range(0, len(todo), commit_every):
             chunk = todo[start: start + commit_every]
+            chunk_started = time.perf_counter()
             rows, runnable = [], []
             for request, provenance in chunk:
                 prompt_tokens = backend.count_tokens(request.prompt)
@@ -87,20 +88,24 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
                 elapsed = time.perf_counter() - started
                 bar.set_postfix(tok_s=f"{stats['tokens_out'] / elapsed:.1f}")
             bar.update(len(chunk) - len(runnable))
+            # Per-row share of the chunk's wall time, kept in the parts only (the final file must
+            # not depend on timing), so speed figures survive a resume.
+            chunk_seconds = time.perf_counter() - chunk_started
+            for row in rows:
+                row["seconds"] = round(chunk_seconds / len(rows), 4)
             _write_part(parts_dir / f"part-{n_parts:06d}.jsonl", rows)
             n_parts += 1
             done.update({row["id"]: row for row in rows})
-    seconds = time.perf_counter() - started
-    fresh_tokens_out = stats["tokens_out"]
     stats["tokens_in"] = sum(row["tokens_in"] for row in done.values())
     stats["tokens_out"] = sum(row["tokens_out"] for row in done.values())
     for row in done.values():
         reason = row["finish_reason"]
         stats["skipped_too_long" if reason == "skipped_too_long" else "errors" if reason == "error" else "completed"] += 1
-    fresh = len(todo)
-    stats.update(seconds=round(seconds, 1), samples_per_s=round(fresh / seconds, 3) if fresh else None,
-                 tokens_out_per_s=round(fresh_tokens_out / seconds, 1) if fresh else None)
+    seconds = sum(row.get("seconds", 0.0) for row in done.values())  # over all runs, resumed ones too
+    stats.update(seconds=round(seconds, 1), samples_per_s=round(len(done) / seconds, 3) if seconds else None,
+                 tokens_out_per_s=round(stats["tokens_out"] / seconds, 1) if seconds else None)
+    rows = [{k: v for k, v in done[i].items() if k != "seconds"} for i in sorted(done)]
     tmp = out_file.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(done[i], ensure_ascii=False) + "\n" for i in sorted(done)), encoding="utf-8")
+    tmp.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
     os.replace(tmp, out_file)
     return stats

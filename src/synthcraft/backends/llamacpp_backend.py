@@ -5,6 +5,7 @@ Optional extra (`pip install synthcraft[llamacpp]`): it compiles llama.cpp from 
 from __future__ import annotations
 
 import json
+import os
 from typing import Iterator
 
 from synthcraft import assets
@@ -23,7 +24,10 @@ class LlamaCppBackend:
         path = assets.resolve(model)
         if path.suffix != ".gguf":
             raise ValueError(f"generate.model={model!r}: the llamacpp backend needs a .gguf file")
-        self.llm = Llama(model_path=str(path), n_ctx=context_length, n_threads=threads, verbose=False)
+        # llama-cpp-python defaults to half the cores; generation here is the only work running.
+        threads = threads or os.cpu_count()
+        self.llm = Llama(model_path=str(path), n_ctx=context_length, n_threads=threads, n_threads_batch=threads,
+                         verbose=False)
         self.context_length = self.llm.n_ctx()
         self._grammars: dict[str, object] = {}
 
