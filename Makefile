@@ -7,6 +7,8 @@ TORCH  ?= torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export DVC_NO_ANALYTICS := 1
+# Stages run `python ...`: make it the venv's, whether or not the caller activated it.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: setup repro test bench clean-venv
 
