@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--fewshots", default="data/fewshots")
     parser.add_argument("--out", default="data/synthetic")
     parser.add_argument("--metrics", default="metrics/filter.json")
+    parser.add_argument("--funnel", default="metrics/filter_funnel.csv", help="the funnel as a CSV for dvc plots")
     args = parser.parse_args()
     setup_logging()
     params = load_section("filter", FilterParams)
@@ -68,6 +69,10 @@ def main() -> None:
         funnel["warning"] = f"no sample survived; most were dropped as {dominant}"
         logging.warning("%s: %s. See %s", task.name, funnel["warning"], out / "rejected.jsonl")
     write_json(args.metrics, {"task": task.name, **funnel})
+    Path(args.funnel).parent.mkdir(parents=True, exist_ok=True)
+    stages = ["retrieved", "skipped_too_long", "generation_errors", "excessive_length", "format_errors",
+              "exact_duplicates", "similar_to_fewshots", "similar_to_samples", "available"]
+    Path(args.funnel).write_text("stage,count\n" + "".join(f"{s},{funnel[s]}\n" for s in stages))
     logging.info("kept %d of %d generated samples: %s", len(kept), len(records), funnel)
 
 

@@ -17,7 +17,7 @@ def run_filter(tmp_path, rows):
     (tmp_path / "gen").mkdir()
     (tmp_path / "gen" / "bioqa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     cmd = [sys.executable, str(REPO / "stages/filter.py"), "--generated", "gen", "--fewshots",
-           str(REPO / "data/fewshots"), "--out", "out", "--metrics", "filter.json"]
+           str(REPO / "data/fewshots"), "--out", "out", "--metrics", "filter.json", "--funnel", "funnel.csv"]
     result = subprocess.run(cmd, cwd=tmp_path, env=ENV, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return json.loads((tmp_path / "filter.json").read_text()), result.stderr
@@ -34,6 +34,7 @@ def test_nothing_survives_writes_empty_outputs_and_names_the_reason(tmp_path):
     assert metrics["available"] == 0 and metrics["format_errors"] == 5
     assert metrics["warning"] == "no sample survived; most were dropped as format_errors"
     assert "no sample survived" in log
+    assert (tmp_path / "funnel.csv").read_text().splitlines()[-1] == "available,0"
     out = tmp_path / "out" / "bioqa"
     assert pq.read_table(out / "train.parquet").num_rows == 0
     assert (out / "train.jsonl").read_text() == ""

@@ -1,7 +1,8 @@
 """Multiple-choice accuracy by letter log-probabilities, with honest uncertainty.
 
-Scoring follows MMLU / CRAFT 4.2.1: the prompt ends in "Answer:", and the prediction is the
-letter (A-D) whose token gets the highest next-token log-probability. Accuracies come with 95%
+Scoring follows MMLU / CRAFT 4.2.1: the question and lettered options end in "Answer:", and the
+prediction is the letter (A-D) whose token gets the highest next-token log-probability as the
+assistant's reply. Accuracies come with 95%
 Wilson intervals; models are compared on the same items with an exact McNemar test. CRAFT 5.3's
 contamination check is a weighted Jaccard similarity of 5-gram counts.
 """
@@ -60,18 +61,19 @@ def load_mcqa(path: str, topics: Iterable[str] | None = None) -> list[dict]:
 
 
 def letter_token_ids(tokenizer) -> list[int]:
-    """Token ids of " A".." D" (the letter as it follows "Answer:"); each must be one token."""
-    ids = [tokenizer(" " + letter, add_special_tokens=False)["input_ids"] for letter in LETTERS]
+    """Token ids of "A".."D", the assistant's first token; each must be a single token."""
+    ids = [tokenizer(letter, add_special_tokens=False)["input_ids"] for letter in LETTERS]
     if any(len(i) != 1 for i in ids):
         raise ValueError(f"the tokenizer splits the answer letters into several tokens: {ids}")
     return [i[0] for i in ids]
 
 
 def format_prompt(tokenizer, item: dict) -> str:
-    """The same user turn the synthetic training data uses, in the model's chat template."""
+    """Exactly the user turn the training data uses (question, lettered options, "Answer:"), in the
+    model's chat template; the assistant's first token is then the letter."""
     user, _ = mcqa.prompt_and_answer({"question": item["question"], "options": item["choices"], "answer": ""})
     return tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
-                                         add_generation_prompt=True) + "Answer:"
+                                         add_generation_prompt=True)
 
 
 @torch.inference_mode()

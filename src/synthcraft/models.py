@@ -1,7 +1,7 @@
 """Loading causal LMs and their tokenizers from a local folder, a GGUF file, or a pkg:// asset.
 
 transformers reads GGUF directly (dequantising it), but a GGUF-loaded model cannot
-``save_pretrained`` and loads slowly (~25 s for SmolLM2-135M); ``convert_gguf`` writes a
+``save_pretrained`` and loads slowly (~25 s for SmolLM2-135M); ``save_as_safetensors`` writes a
 safetensors folder once, which then loads in ~2 s.
 """
 from __future__ import annotations
@@ -39,10 +39,27 @@ def load_causal_lm(spec: str, dtype=None):
     return model.eval()
 
 
-def convert_gguf(spec: str, out_dir: str | Path) -> Path:
-    """Write a GGUF model as a safetensors model folder (model + tokenizer)."""
+def save_as_safetensors(spec: str, out_dir: str | Path) -> Path:
+    """Write any supported model (GGUF included) as a plain safetensors model folder + tokenizer.
+
+    A GGUF-loaded model carries its quantisation marker and refuses ``save_pretrained``; its
+    weights are already dequantised, so they are moved into a fresh model built from the config.
+    """
+    from transformers import AutoModelForCausalLM
+
     out_dir = Path(out_dir)
-    model, tokenizer = load_causal_lm(spec), load_tokenizer(spec)
+    model = load_causal_lm(spec)
+    if getattr(model, "hf_quantizer", None) is not None or hasattr(model.config, "quantization_config"):
+        config = model.config
+        config.__dict__.pop("quantization_config", None)
+        fresh = AutoModelForCausalLM.from_config(config)
+        missing, unexpected = fresh.load_state_dict(model.state_dict(), strict=False)
+        tied = {"lm_head.weight"} if getattr(config, "tie_word_embeddings", False) else set()
+        if set(missing) - tied or unexpected:
+            raise ValueError(f"{spec}: weights do not match the architecture (missing {missing}, unexpected {unexpected})")
+        if tied:
+            fresh.tie_weights()
+        model = fresh
     model.save_pretrained(out_dir, safe_serialization=True)
-    tokenizer.save_pretrained(out_dir)
+    load_tokenizer(spec).save_pretrained(out_dir)
     return out_dir

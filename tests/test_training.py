@@ -1,0 +1,68 @@
+"""LoRA training on a tiny Llama (SmolLM2's tokenizer and chat template, 2 small layers) so the
+loop runs in seconds; the real SmolLM2 is trained end to end by the pipeline."""
+import json
+
+import pytest
+import torch
+
+from synthcraft.tasks import mcqa
+from synthcraft.training import LoraConfigParams, tokenize_chat, train_lora
+
+pytestmark = pytest.mark.slow
+
+SAMPLES = [{"question": f"Which number comes after {i} when counting up by one?",
+            "options": [str(i + 1), str(i + 2), str(i + 3), str(i + 4)], "answer": "A"} for i in range(8)]
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory, smollm2_tokenizer):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(smollm2_tokenizer), hidden_size=64, intermediate_size=128,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=512, tie_word_embeddings=True)
+    path = tmp_path_factory.mktemp("tiny-base")
+    LlamaForCausalLM(config).save_pretrained(path)
+    smollm2_tokenizer.save_pretrained(path)
+    return path
+
+
+def test_only_the_answer_is_learned(smollm2_tokenizer):
+    row = tokenize_chat(smollm2_tokenizer, mcqa.TASK.messages(SAMPLES[0]), max_length=512)
+    learned = [t for t, label in zip(row["input_ids"], row["labels"]) if label != -100]
+    assert smollm2_tokenizer.decode(learned).startswith("A<|im_end|>")
+    assert len(row["input_ids"]) == len(row["labels"]) == len(row["attention_mask"])
+
+
+def test_training_reduces_loss_and_the_adapter_reloads_identically(tiny_base, tmp_path):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    params = LoraConfigParams(r=8, alpha=16, dropout=0.0, learning_rate=5e-3, epochs=6, effective_batch=4,
+                              micro_batch=4, bf16="false")
+    conversations = [mcqa.TASK.messages(s) for s in SAMPLES]
+    stats = train_lora(tiny_base, conversations, tmp_path / "adapter", params, base_name="models/base",
+                       loss_csv=tmp_path / "loss.csv")
+    assert stats["steps"] == 12 and stats["last_loss"] < stats["first_loss"]
+    rows = (tmp_path / "loss.csv").read_text().splitlines()
+    assert rows[0] == "step,loss,learning_rate" and len(rows) == 13
+    config = json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == "models/base"  # portable, not a temp or site-packages path
+    assert set(config["target_modules"]) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base)
+    inputs = tokenizer(["Which number comes after 3?"], return_tensors="pt")
+    base = AutoModelForCausalLM.from_pretrained(tiny_base)
+    with torch.inference_mode():
+        before = base(**inputs).logits
+        reloaded = PeftModel.from_pretrained(base, tmp_path / "adapter").eval()
+        first = reloaded(**inputs).logits
+        again = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_base), tmp_path / "adapter").eval()
+        assert torch.equal(first, again(**inputs).logits)  # reloads to identical outputs
+        assert not torch.allclose(first, before)           # and the adapter does change the model
+
+
+def test_empty_training_set_is_a_clear_error(tiny_base, tmp_path):
+    with pytest.raises(ValueError, match="nothing survived the filter stage"):
+        train_lora(tiny_base, [], tmp_path / "a", LoraConfigParams(), "models/base", tmp_path / "l.csv")
