@@ -10,7 +10,7 @@ export DVC_NO_ANALYTICS := 1
 # Stages run `python ...`: make it the venv's, whether or not the caller activated it.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup repro test bench clean-venv
+.PHONY: setup repro repro-tiny test bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -26,12 +26,17 @@ $(VENV)/.installed: pyproject.toml requirements/assets.txt
 repro: setup
 	$(VENV)/bin/dvc repro
 
+# The whole pipeline on the tiny profile, as a DVC experiment (needs a git commit to branch from).
+repro-tiny: setup
+	$(VENV)/bin/dvc exp run $$($(PY) scripts/profile_args.py profiles/tiny.yaml)
+
 test: setup
 	$(VENV)/bin/pytest -q
 
 bench: setup
 	$(PY) benchmarks/retrieval.py
 	$(PY) benchmarks/embedding.py
+	$(PY) benchmarks/dedup.py
 
 clean-venv:
 	rm -rf $(VENV)

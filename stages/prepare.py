@@ -8,7 +8,8 @@ source, read / kept / dropped by reason and the first few file:line examples of 
 """
 import argparse
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Optional
 
 from synthcraft.corpus import SourceSpec, prepare_corpus
 from synthcraft.params import load_section
@@ -21,6 +22,7 @@ class PrepareParams:
     min_chars: int = 200
     max_chars: int = 25000
     shard_rows: int = 5000
+    max_docs: Optional[int] = None   # keep at most this many documents per source (quick runs)
 
     def __post_init__(self):
         if not self.sources:
@@ -36,7 +38,8 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging()
     params = load_section("prepare", PrepareParams)
-    report = prepare_corpus(params.sources, args.out, params.min_chars, params.max_chars, params.shard_rows)
+    report = prepare_corpus(params.sources, args.out, params.min_chars, params.max_chars, params.shard_rows,
+                            params.max_docs)
     write_json(args.metrics, report)
     for name, source in report["sources"].items():
         logging.info("%s: read %d, kept %d, dropped %s", name, source["read"], source["kept"], source["dropped"])

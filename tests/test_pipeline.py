@@ -57,7 +57,9 @@ def repo(tmp_path_factory):
     set_params(repo, "prepare", sources=[{"name": "tiny", "kind": "jsonl", "path": "data/raw/tiny.jsonl"}])
     set_params(repo, "embed", commit_every=32)
     set_params(repo, "retrieve", k=40)
-    set_params(repo, "generate", commit_every=4)
+    profile = yaml.safe_load((REPO / "profiles/tiny.yaml").read_text())  # the same tiny profile users run
+    for section in ("generate", "train", "evaluate"):
+        set_params(repo, section, **profile[section])
     return repo
 
 
@@ -117,6 +119,26 @@ def test_generate_and_filter_write_the_dataset_and_funnel(repo):
     assert len(kept) == len(chat) == funnel["available"] and len(rejected) == 12 - len(kept)
     if chat:
         assert [m["role"] for m in chat[0]["messages"]] == ["user", "assistant"]
+
+
+@pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
+def test_train_and_evaluate_complete_the_pipeline(repo):
+    result = run(repo, "dvc", "repro")
+    assert ran_stages(result.stdout) == ["base", "train", "train_fewshot", "evaluate"]
+    for adapter in ("bioqa", "bioqa-fewshot"):
+        config = json.loads((repo / "models/adapters" / adapter / "adapter_config.json").read_text())
+        assert config["base_model_name_or_path"] == "models/base" and config["r"] == 64
+    metrics = json.loads((repo / "metrics/eval.json").read_text())
+    assert metrics["items"] == 24 and set(metrics["models"]) == {"base", "fewshot_baseline", "synthcraft"}
+    for report in metrics["models"].values():
+        low, high = report["overall"]["ci95"]
+        assert low <= report["overall"]["accuracy"] <= high
+    assert 0 <= metrics["synthcraft_vs_base"]["mcnemar_p"] <= 1
+    assert metrics["contamination"]["ngram"] == 5
+    plot = (repo / "metrics/eval_by_subject.csv").read_text().splitlines()
+    assert plot[0] == "model,subject,accuracy,ci_low,ci_high,n"
+    shown = run(repo, "dvc", "plots", "show", "--json")
+    assert shown.returncode == 0
 
 
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")

@@ -224,8 +224,12 @@ class ShardWriter:
 
 
 def prepare_corpus(sources: list[SourceSpec], out_dir: Path, min_chars: int, max_chars: int,
-                   shard_rows: int) -> dict:
-    """Ingest all sources into Parquet shards at ``out_dir`` (replaced atomically); return the report."""
+                   shard_rows: int, max_docs: int | None = None) -> dict:
+    """Ingest all sources into Parquet shards at ``out_dir`` (replaced atomically); return the report.
+
+    ``max_docs`` caps the documents kept per source (quick runs): reading stops there, so the
+    report's ``read`` counts only what was read.
+    """
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -250,6 +254,8 @@ def prepare_corpus(sources: list[SourceSpec], out_dir: Path, min_chars: int, max
             seen.add(ident)
             report.kept += 1
             writer.add({"doc_id": ident, "text": text, "title": normalize_text(title), "source": spec.name})
+            if max_docs is not None and report.kept >= max_docs:
+                break
         if report.kept == 0:
             shutil.rmtree(tmp, ignore_errors=True)
             raise CorpusError(
