@@ -64,8 +64,8 @@ class FakeVLLM:
 
 def test_vllm_mapping():
     fake = FakeVLLM()
-    backend = VLLMBackend("/models/mistral", tensor_parallel_size=2, vllm_module=fake)
-    assert fake.llm_kwargs == {"model": "/models/mistral", "tensor_parallel_size": 2, "enable_prefix_caching": True,
+    backend = VLLMBackend("mistralai/Mistral-7B-Instruct-v0.2", tensor_parallel_size=2, vllm_module=fake)
+    assert fake.llm_kwargs == {"model": "mistralai/Mistral-7B-Instruct-v0.2", "tensor_parallel_size": 2, "enable_prefix_caching": True,
                                "max_model_len": 8192}
     results = list(backend.generate([request(0, 256, "a b c"), request(1, 128, "d e")]))
     prompts, params = fake.generate_calls[0]
