@@ -10,7 +10,6 @@ recall against exhaustive all-pairs token-set ratio (rapidfuzz.process.cdist, sa
 Writes benchmarks/results/dedup.json; target: N = 60,000 in <= 60 s with recall >= 0.99.
 """
 import argparse
-import json
 import platform
 import random
 import time
@@ -21,6 +20,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
+from common import save_and_print
 from synthcraft.filters import near_duplicate_pairs
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -92,12 +92,9 @@ def main() -> None:
         "exhaustive_seconds_extrapolated_to_n": round(exhaustive_s * (args.n / args.subset) ** 2, 1),
         "meets_target": indexed_s <= 60 and recall >= 0.99,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    print(f"dedup: {args.n:,} samples in {indexed_s:.1f} s (target <= 60 s), recall {recall:.4f} vs exhaustive "
-          f"on {args.subset:,} (target >= 0.99); exhaustive on all {args.n:,} would take ~"
-          f"{result['exhaustive_seconds_extrapolated_to_n'] / 60:.0f} min")
+    save_and_print(result, args.out, f"dedup: {args.n:,} samples in {indexed_s:.1f} s (target <= 60 s), recall {recall:.4f} vs exhaustive "
+                                    f"on {args.subset:,} (target >= 0.99); exhaustive on all {args.n:,} would take ~"
+                                    f"{result['exhaustive_seconds_extrapolated_to_n'] / 60:.0f} min")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from common import save_and_print
 from synthcraft import assets
 from synthcraft.corpus import normalize_text
 from synthcraft.embedders import Encoder, load_sentence_model
@@ -90,12 +91,9 @@ def main() -> None:
         "speedup": round(baseline_s / ours_s, 3),
         "mean_cosine": round(float(cosine.mean()), 6), "min_cosine": round(float(cosine.min()), 6),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    print(f"embed stage vs SentenceTransformer.encode fp32: {result['speedup']:.2f}x "
-          f"({result['stage_docs_per_s']} vs {result['baseline_fp32_docs_per_s']} docs/s), "
-          f"mean cosine {result['mean_cosine']:.5f}")
+    save_and_print(result, args.out, f"embed stage vs SentenceTransformer.encode fp32: {result['speedup']:.2f}x "
+                                    f"({result['stage_docs_per_s']} vs {result['baseline_fp32_docs_per_s']} docs/s), "
+                                    f"mean cosine {result['mean_cosine']:.5f}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ that peak RSS of the streamed scan stays within one chunk + 200 MB. Writes
 benchmarks/results/retrieval.json; the last line printed is the throughput ratio vs FAISS.
 """
 import argparse
-import json
 import multiprocessing
 import platform
 import resource
@@ -18,6 +17,8 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from common import save_and_print
 
 import numpy as np
 
@@ -130,12 +131,9 @@ def main() -> None:
         "max_abs_score_diff_vs_faiss": float(np.abs(ours_scores - faiss_scores).max()),
         "queries_with_different_sets": mismatched,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    print(f"streamed top-k vs FAISS IndexFlatIP: {result['ratio_vs_faiss']:.2f}x throughput "
-          f"({result['streamed_docs_per_s']:,} vs {result['faiss_flatip_docs_per_s']:,} docs/s), "
-          f"peak RSS +{result['peak_rss_delta_mb']:.0f} MB, sets identical: {mismatched == 0}")
+    save_and_print(result, args.out, f"streamed top-k vs FAISS IndexFlatIP: {result['ratio_vs_faiss']:.2f}x throughput "
+                                    f"({result['streamed_docs_per_s']:,} vs {result['faiss_flatip_docs_per_s']:,} docs/s), "
+                                    f"peak RSS +{result['peak_rss_delta_mb']:.0f} MB, sets identical: {mismatched == 0}")
 
 
 if __name__ == "__main__":
