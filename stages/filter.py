@@ -6,8 +6,6 @@
 Writes data/synthetic/<task>/train.parquet, train.jsonl (chat `messages`, read as-is by TRL and
 axolotl), rejected.jsonl (every dropped record with its reason) and metrics/filter.json.
 """
-import argparse
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,64 +14,53 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthcraft.fewshots import load_fewshots
-from synthcraft.filters import filter_samples
-from synthcraft.params import TaskParams, load_section
-from synthcraft.reports import setup_logging, write_json
-from synthcraft.tasks import get_task_type
+from synthcraft.files import atomic_write_text, read_jsonl, write_json, write_jsonl
+from synthcraft.methods.craft.filters import FUNNEL, FilterParams, filter_samples
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import load_params, parse_paths
+from synthcraft.tasks import TaskParams
 
 
 @dataclass
-class FilterParams:
-    similarity: float = 0.85       # token-set ratio at or above which two samples are near-duplicates
-    lsh_threshold: float = 0.3     # MinHash LSH candidate threshold (Jaccard), well below `similarity`
+class Paths:
+    generated: Path = Path("data/generated")
+    fewshots: Path = Path("data/fewshots")
+    out: Path = Path("data/synthetic")
+    metrics: Path = Path("metrics/filter.json")
+    funnel: Path = Path("metrics/filter_funnel.csv")   # the funnel as a CSV for `dvc plots`
 
-    def __post_init__(self):
-        if not (0 < self.lsh_threshold <= self.similarity <= 1):
-            raise ValueError("need 0 < lsh_threshold <= similarity <= 1")
 
+def run(params, paths: Paths) -> dict:
+    p, task = params.filter, params.task
+    task_type = task.task_type
+    shots = load_fewshots(paths.fewshots / f"{task.name}.jsonl", task_type)
+    records = read_jsonl(paths.generated / f"{task.name}.jsonl")
+    kept, rejected, report = filter_samples(records, task_type, shots, p.similarity, p.lsh_threshold)
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--generated", default="data/generated")
-    parser.add_argument("--fewshots", default="data/fewshots")
-    parser.add_argument("--out", default="data/synthetic")
-    parser.add_argument("--metrics", default="metrics/filter.json")
-    parser.add_argument("--funnel", default="metrics/filter_funnel.csv", help="the funnel as a CSV for dvc plots")
-    args = parser.parse_args()
-    setup_logging()
-    params = load_section("filter", FilterParams)
-    task = load_section("task", TaskParams)
-    task_type = get_task_type(task.type)
-
-    shots = load_fewshots(Path(args.fewshots) / f"{task.name}.jsonl", task_type)
-    path = Path(args.generated) / f"{task.name}.jsonl"
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    kept, rejected, report = filter_samples(records, task_type, shots, params.similarity, params.lsh_threshold)
-
-    out = Path(args.out) / task.name
-    out.mkdir(parents=True, exist_ok=True)
+    out = paths.out / task.name
     schema = pa.schema([("id", pa.string()), ("doc_id", pa.string())] +
                        [(key, pa.list_(pa.string()) if spec.get("type") == "array" else pa.string())
                         for key, spec in task_type.schema["properties"].items()])
-    pq.write_table(pa.Table.from_pylist(kept, schema=schema), out / "train.parquet")
-    with open(out / "train.jsonl", "w", encoding="utf-8") as fh:
-        for sample in kept:
-            fh.write(json.dumps({"id": sample["id"], "messages": task_type.messages(sample)}, ensure_ascii=False) + "\n")
-    with open(out / "rejected.jsonl", "w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rejected)
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(kept, schema=schema), out / "train.parquet.tmp")
+    (out / "train.parquet.tmp").replace(out / "train.parquet")
+    write_jsonl(out / "train.jsonl", [{"id": s["id"], "messages": task_type.messages(s)} for s in kept])
+    write_jsonl(out / "rejected.jsonl", rejected)
 
     funnel = report.to_json()
     if not kept:
-        buckets = {k: v for k, v in funnel.items() if k not in ("retrieved", "available", "format_error_reasons")}
-        dominant = max(buckets, key=buckets.get) if records else "no generated records"
-        funnel["warning"] = f"no sample survived; most were dropped as {dominant}"
+        funnel["warning"] = f"no sample survived; most were dropped as {report.dominant_reject()}"
         logging.warning("%s: %s. See %s", task.name, funnel["warning"], out / "rejected.jsonl")
-    write_json(args.metrics, {"task": task.name, **funnel})
-    Path(args.funnel).parent.mkdir(parents=True, exist_ok=True)
-    stages = ["retrieved", "skipped_too_long", "generation_errors", "excessive_length", "format_errors",
-              "exact_duplicates", "similar_to_fewshots", "similar_to_samples", "available"]
-    Path(args.funnel).write_text("stage,count\n" + "".join(f"{s},{funnel[s]}\n" for s in stages))
+    metrics = {"task": task.name, **funnel}
+    write_json(paths.metrics, metrics)
+    atomic_write_text(paths.funnel, "stage,count\n" + "".join(f"{s},{funnel[s]}\n" for s in ("retrieved", *FUNNEL)))
     logging.info("kept %d of %d generated samples: %s", len(kept), len(records), funnel)
+    return metrics
+
+
+def main() -> None:
+    setup_logging()
+    run(load_params(task=TaskParams, filter=FilterParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,52 +1,59 @@
 """train: LoRA fine-tune of the base model on the synthetic data (or on the few-shots alone).
 
-    dvc repro train                      # synthcraft-tuned adapter
+    dvc repro train                      # the synthcraft-tuned adapter
     dvc repro train_fewshot              # CRAFT's few-shot-only baseline (XS)
     python stages/train.py --data data/synthetic/bioqa/train.jsonl --out models/adapters/bioqa
 
 Writes the adapter (loadable by peft's PeftModel.from_pretrained and by vLLM's LoRA support; its
-config names the base model portably), metrics/train[_fewshot].json and the loss curve CSV.
+config names the base model portably, and it holds the data it was trained on), the metrics and
+the loss curve CSV.
 """
-import argparse
-import json
+import dataclasses
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
-from synthcraft.fewshots import load_fewshots
-from synthcraft.params import TaskParams, load_section
-from synthcraft.reports import setup_logging, write_json
-from synthcraft.tasks import get_task_type
-from synthcraft.training import LoraConfigParams, train_lora
+from synthcraft.fewshots import load_fewshots, training_conversations
+from synthcraft.files import write_json
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import load_params, parse_paths
+from synthcraft.tasks import TaskParams
+from synthcraft.training import FewshotTrainParams, TrainParams, load_conversations, train_lora
+
+
+@dataclass
+class Paths:
+    out: Path
+    metrics: Path
+    loss_csv: Path
+    base: Path = Path("models/base")
+    data: Optional[Path] = None        # chat JSONL (messages): the synthetic training set
+    fewshots: Optional[Path] = None    # or: train on this few-shot file (the XS baseline)
+
+
+def run(params, paths: Paths) -> dict:
+    train = params.train
+    if paths.fewshots:
+        conversations = training_conversations(load_fewshots(paths.fewshots, params.task.task_type),
+                                               params.task.task_type)
+        batch = params.train_fewshot.effective_batch
+        train = dataclasses.replace(train, effective_batch=batch, micro_batch=min(train.micro_batch, batch))
+    elif paths.data:
+        conversations = load_conversations(paths.data)
+    else:
+        raise SystemExit("train: give --data (a chat JSONL) or --fewshots (a few-shot file)")
+    stats = train_lora(paths.base, conversations, paths.out, train, base_name=str(paths.base), loss_csv=paths.loss_csv)
+    write_json(paths.metrics, stats)
+    logging.info("trained %s on %d examples: loss %.4f -> %.4f in %.0fs", paths.out, stats["examples"],
+                 stats["first_loss"] or 0, stats["last_loss"] or 0, stats["seconds"])
+    return stats
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default="models/base")
-    parser.add_argument("--data", help="chat JSONL (messages); default: the task's synthetic train.jsonl")
-    parser.add_argument("--fewshots", help="train on this few-shot file instead (the XS baseline)")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--metrics", required=True)
-    parser.add_argument("--loss-csv", required=True)
-    parser.add_argument("--effective-batch", type=int, help="override train.effective_batch (CRAFT: 2 for few-shots only)")
-    args = parser.parse_args()
     setup_logging()
-    params = load_section("train", LoraConfigParams)
-    if args.effective_batch:
-        params.effective_batch = args.effective_batch
-        params.micro_batch = min(params.micro_batch, args.effective_batch)
-    task = load_section("task", TaskParams)
-    task_type = get_task_type(task.type)
-
-    if args.fewshots:
-        shots = load_fewshots(args.fewshots, task_type)
-        conversations = [task_type.messages({k: s[k] for k in task_type.keys}) for s in shots]
-    else:
-        path = Path(args.data or f"data/synthetic/{task.name}/train.jsonl")
-        conversations = [json.loads(line)["messages"] for line in path.read_text(encoding="utf-8").splitlines()]
-    stats = train_lora(args.base, conversations, args.out, params, base_name=args.base, loss_csv=args.loss_csv)
-    write_json(args.metrics, stats)
-    logging.info("trained %s on %d examples: loss %.4f -> %.4f in %.0fs", args.out, stats["examples"],
-                 stats["first_loss"] or 0, stats["last_loss"] or 0, stats["seconds"])
+    params = load_params(task=TaskParams, train=TrainParams, train_fewshot=FewshotTrainParams)
+    run(params, parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

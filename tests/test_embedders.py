@@ -5,7 +5,8 @@ import pytest
 
 from conftest import MINILM
 from synthcraft import assets
-from synthcraft.embedders import Encoder, cpu_supports_bf16, fingerprint
+from synthcraft.embedders import Encoder, fingerprint
+from synthcraft.runtime import bf16_supported
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ def test_fp32_embeddings_are_normalised_and_meaningful(minilm_encoder, tiny_docs
     assert same_topic > max(sims[0, 1:10])
 
 
-@pytest.mark.skipif(not cpu_supports_bf16(), reason="this CPU has no native bf16")
+@pytest.mark.skipif(not bf16_supported("cpu"), reason="this CPU has no native bf16")
 def test_auto_precision_picks_bf16_when_faithful(minilm_encoder, tiny_docs):
     texts = [d["text"] for d in tiny_docs]
     encoder = Encoder(MINILM, precision="auto")

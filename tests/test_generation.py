@@ -5,8 +5,9 @@ import json
 import pytest
 
 from synthcraft.backends.base import GenerationRequest, GenerationResult
-from synthcraft.generation import build_requests, run_requests
-from synthcraft.prompts import Sampling
+from synthcraft.backends.base import Sampling
+from synthcraft.generation import run_requests
+from synthcraft.methods.craft.template import build_requests
 from synthcraft.tasks import mcqa
 
 
@@ -69,12 +70,16 @@ def test_build_requests_groups_by_fewshot_prefix(smollm2_tokenizer):
     from conftest import REPO
     from synthcraft.fewshots import load_fewshots
 
-    shots = load_fewshots(REPO / "data/fewshots/bioqa.jsonl")
+    shots = load_fewshots(REPO / "data/fewshots/bioqa.jsonl", mcqa.TASK)
     docs = [{"doc_id": f"doc{i}", "text": f"Document number {i} about cells."} for i in range(20)]
-    pairs = build_requests(docs, shots, mcqa.TASK, smollm2_tokenizer, shots_per_prompt=3, max_tokens=256,
+    pairs = build_requests(docs, shots, mcqa.TASK, smollm2_tokenizer, model="m", shots_per_prompt=3, max_tokens=256,
                            sampling=Sampling())
     keys = [p["shot_ids"] for _, p in pairs]
     assert keys == sorted(keys) and all(k == sorted(k) and len(k) == 3 for k in keys)
-    again = build_requests(docs, shots, mcqa.TASK, smollm2_tokenizer, shots_per_prompt=3, max_tokens=256,
+    again = build_requests(docs, shots, mcqa.TASK, smollm2_tokenizer, model="m", shots_per_prompt=3, max_tokens=256,
                            sampling=Sampling())
     assert [r.id for r, _ in pairs] == [r.id for r, _ in again]
+    other_teacher = build_requests(docs, shots, mcqa.TASK, smollm2_tokenizer, model="other", shots_per_prompt=3,
+                                   max_tokens=256, sampling=Sampling())
+    # Another teacher must not resume from this one's outputs.
+    assert not {r.id for r, _ in pairs} & {r.id for r, _ in other_teacher}

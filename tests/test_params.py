@@ -59,16 +59,45 @@ def test_bad_source_kind_points_at_the_source(tmp_path):
 
 
 def test_repo_params_parse():
-    """params.yaml as committed must parse with every stage's dataclass."""
-    import importlib.util
-    from pathlib import Path
+    """params.yaml as committed: every section parses with its class, and no section is unread."""
+    import yaml
 
-    repo = Path(__file__).resolve().parents[1]
-    from synthcraft.params import TaskParams
+    from conftest import REPO
+    from synthcraft.corpus import PrepareParams
+    from synthcraft.embedders import EmbedParams
+    from synthcraft.evaluation import EvaluateParams
+    from synthcraft.generation import GenerateParams
+    from synthcraft.methods.craft.filters import FilterParams
+    from synthcraft.methods.craft.retrieval import RetrieveParams
+    from synthcraft.models import BaseParams
+    from synthcraft.tasks import TaskParams
+    from synthcraft.training import FewshotTrainParams, TrainParams
 
-    load_section("task", TaskParams, repo / "params.yaml")
-    for stage, cls in [("prepare", "PrepareParams"), ("embed", "EmbedParams"), ("retrieve", "RetrieveParams")]:
-        spec = importlib.util.spec_from_file_location(stage, repo / "stages" / f"{stage}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        load_section(stage, getattr(module, cls), repo / "params.yaml")
+    classes = {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
+               "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
+               "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams}
+    path = REPO / "params.yaml"
+    assert set(yaml.safe_load(path.read_text())) == set(classes)
+    parsed = {name: load_section(name, cls, path) for name, cls in classes.items()}
+    generate = parsed["generate"]
+    assert generate.backend_options is generate.llamacpp and generate.openai.concurrency == 4
+    assert generate.sampling.temperature == 0.7 and generate.context_length == 4096
+    assert parsed["retrieve"].k == RetrieveParams().k  # the dataclass default matches the committed value
+    evaluate = parsed["evaluate"]
+    assert evaluate.reference in evaluate.models
+    assert ("synthcraft", "fewshot_baseline") in evaluate.comparisons()
+
+
+def test_nested_sections_and_mappings(tmp_path):
+    from synthcraft.evaluation import EvaluateParams
+    from synthcraft.generation import GenerateParams
+
+    path = write(tmp_path, "generate:\n  backend: openai\n  openai:\n    concurrency: 9\n"
+                           "evaluate:\n  models: {a: x, b: y}\n  reference: c\n")
+    generate = load_section("generate", GenerateParams, path)
+    assert generate.backend_options.concurrency == 9 and generate.llamacpp.threads is None
+    with pytest.raises(ParamsError, match=r"params.yaml:6: 'evaluate': reference='c' is not one of models"):
+        load_section("evaluate", EvaluateParams, path)
+    path = write(tmp_path, "generate:\n  openai:\n    concurrenc: 9\n")
+    with pytest.raises(ParamsError, match=r"params.yaml:3: unknown key 'generate.openai.concurrenc'"):
+        load_section("generate", GenerateParams, path)

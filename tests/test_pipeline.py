@@ -19,6 +19,7 @@ import yaml
 
 from conftest import REPO, git_repo, has_module, tiny_corpus, write_jsonl
 from synthcraft import assets
+from synthcraft.methods.craft.filters import FUNNEL
 from synthcraft.store import PENDING_DIR, EmbeddingStore
 
 pytestmark = pytest.mark.slow
@@ -48,7 +49,7 @@ def ran_stages(output):
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
     repo = git_repo(tmp_path_factory.mktemp("pipeline"))
-    for item in ("dvc.yaml", "params.yaml", "stages", "src", "data/fewshots"):
+    for item in ("dvc.yaml", "params.yaml", "stages", "src", "data/fewshots", ".gitignore", ".dvcignore"):
         source = REPO / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
     run(repo, "dvc", "init", "-q")
@@ -109,16 +110,41 @@ def test_generate_and_filter_write_the_dataset_and_funnel(repo):
     assert metrics["requests"] == 12 and metrics["completed"] + metrics["skipped_too_long"] + metrics["errors"] == 12
     assert metrics["json_yield"] >= 0.9  # constrained decoding: (almost) every output parses
     funnel = json.loads((repo / "metrics/filter.json").read_text())
-    buckets = ["skipped_too_long", "generation_errors", "excessive_length", "format_errors", "exact_duplicates",
-               "similar_to_fewshots", "similar_to_samples", "available"]
-    assert funnel["retrieved"] == 12 == sum(funnel[b] for b in buckets)  # nothing dropped silently
+    assert funnel["retrieved"] == 12 == sum(funnel[b] for b in FUNNEL)  # nothing dropped silently
     out = repo / "data/synthetic/bioqa"
     kept = pq.read_table(out / "train.parquet").to_pylist()
     chat = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
     rejected = (out / "rejected.jsonl").read_text().splitlines()
     assert len(kept) == len(chat) == funnel["available"] and len(rejected) == 12 - len(kept)
-    if chat:
-        assert [m["role"] for m in chat[0]["messages"]] == ["user", "assistant"]
+    assert chat, "the tiny run must keep at least one sample (train needs it); see rejected.jsonl"
+    assert all([m["role"] for m in c["messages"]] == ["user", "assistant"] for c in chat)
+
+
+@pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
+def test_regenerating_keeps_the_output_hash_and_filter_up_to_date(repo):
+    """The tracked output holds no timings: forcing generate again (it resumes every row from
+    cache/generate) reproduces the same bytes, so DVC sees filter as up to date."""
+    before = (repo / "data/generated/bioqa.jsonl").read_bytes()
+    result = run(repo, "dvc", "repro", "-f", "-s", "generate")
+    assert ran_stages(result.stdout) == ["generate"]
+    assert json.loads((repo / "metrics/generate.json").read_text())["resumed"] == 12
+    assert (repo / "data/generated/bioqa.jsonl").read_bytes() == before
+    assert json.loads(run(repo, "dvc", "status", "filter", "--json").stdout) == {}
+
+
+def test_other_backends_options_do_not_invalidate_generate(repo):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["generate"]["openai"]["concurrency"] = 13
+    params["generate"]["vllm"]["tensor_parallel_size"] = 8
+    params["generate"]["commit_every"] = 2  # resume granularity only
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert json.loads(run(repo, "dvc", "status", "generate", "--json").stdout) == {}
+    params["generate"]["llamacpp"]["threads"] = 1  # the chosen backend's own options do count
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert "generate" in json.loads(run(repo, "dvc", "status", "generate", "--json").stdout)
+    params["generate"]["llamacpp"]["threads"] = None
+    params["generate"]["commit_every"] = 4
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
@@ -132,13 +158,21 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
     assert metrics["items"] == 24 and set(metrics["models"]) == {"base", "fewshot_baseline", "synthcraft"}
     for report in metrics["models"].values():
         low, high = report["overall"]["ci95"]
-        assert low <= report["overall"]["accuracy"] <= high
-    assert 0 <= metrics["synthcraft_vs_base"]["mcnemar_p"] <= 1
-    assert metrics["contamination"]["ngram"] == 5
+        assert low <= report["overall"]["accuracy"] <= high and report["overall"]["n"] == 24
+    assert set(metrics["comparisons"]) == {"fewshot_baseline_vs_base", "synthcraft_vs_base",
+                                           "synthcraft_vs_fewshot_baseline"}
+    for comparison in metrics["comparisons"].values():
+        assert 0 <= comparison["mcnemar_p"] <= 1
+    assert metrics["models"]["synthcraft"]["contamination"]["ngram"] == 5
     plot = (repo / "metrics/eval_by_subject.csv").read_text().splitlines()
     assert plot[0] == "model,subject,accuracy,ci_low,ci_high,n"
-    shown = run(repo, "dvc", "plots", "show", "--json")
-    assert shown.returncode == 0
+    assert len(plot) == 1 + 3 * 2  # 3 models x (one subject in the first 24 items + overall)
+    shown = json.loads(run(repo, "dvc", "plots", "show", "--json").stdout)
+    assert not shown.get("errors")
+    rows = {"metrics/eval_by_subject.csv": 6, "metrics/filter_funnel.csv": 1 + len(FUNNEL)}
+    for plot in (*rows, "metrics/train_loss.csv", "metrics/train_fewshot_loss.csv"):
+        values = shown["data"][plot][0]["content"]["data"]["values"]  # what the rendered plot shows
+        assert len(values) == rows.get(plot, len(values)) and len(values) >= 1, plot
 
 
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
@@ -146,17 +180,47 @@ def test_full_repro_then_does_nothing(repo):
     assert ran_stages(run(repo, "dvc", "repro").stdout) == []
 
 
+def snapshot(repo):
+    """What "every dataset is versioned" must restore: corpus, store, synthetic set, metrics."""
+    files = [*sorted((repo / "data/corpus").glob("*.parquet")), repo / "data/store/embeddings.h5",
+             *sorted((repo / "data/synthetic/bioqa").iterdir()), *sorted((repo / "metrics").glob("*.json"))]
+    return {str(f.relative_to(repo)): f.read_bytes() for f in files}
+
+
+@pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
+def test_git_checkout_and_dvc_checkout_restore_an_earlier_run(repo):
+    branch = run(repo, "git", "symbolic-ref", "--short", "HEAD").stdout.strip()
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "run 1")
+    first = snapshot(repo)
+    run(repo, "git", "checkout", "-q", "-b", "shorter-docs")
+    set_params(repo, "prepare", min_chars=240)  # drops about half the tiny corpus: every dataset changes
+    result = run(repo, "dvc", "repro", "filter")
+    assert ran_stages(result.stdout)[:2] == ["prepare", "embed"] and "filter" in ran_stages(result.stdout)
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "run 2")
+    second = snapshot(repo)
+    assert second["metrics/prepare.json"] != first["metrics/prepare.json"]
+    assert second["data/store/embeddings.h5"] != first["data/store/embeddings.h5"]
+
+    run(repo, "git", "checkout", "-q", branch)
+    run(repo, "dvc", "checkout", "-q")
+    assert snapshot(repo) == first
+    assert ran_stages(run(repo, "dvc", "repro", "filter").stdout) == []
+
+
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
 def test_killed_generate_resumes_to_the_same_file(repo):
     out = repo / "data" / "generated_killed"
-    cmd = [sys.executable, "stages/generate.py", "--out", str(out), "--metrics", str(repo / "killed_gen.json")]
+    cmd = [sys.executable, "stages/generate.py", "--out", str(out), "--parts", str(out / "parts"),
+           "--metrics", str(repo / "killed_gen.json")]
     process = subprocess.Popen(cmd, cwd=repo, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while not list((out / "bioqa.parts").glob("part-*.jsonl")) and time.time() < deadline:
+    while not list((out / "parts/bioqa").glob("part-*.jsonl")) and time.time() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert 1 <= len(list((out / "bioqa.parts").glob("part-*.jsonl"))) < 3
+    assert 1 <= len(list((out / "parts/bioqa").glob("part-*.jsonl"))) < 3
     run(repo, *cmd)
     stats = json.loads((repo / "killed_gen.json").read_text())
     assert 4 <= stats["resumed"] < 12

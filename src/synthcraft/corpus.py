@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -43,6 +43,22 @@ class SourceSpec:
 
     def __post_init__(self):
         choice(self.kind, KINDS, f"source '{self.name}' kind")
+
+
+@dataclass
+class PrepareParams:
+    """The ``prepare:`` section."""
+    sources: list[SourceSpec]
+    min_chars: int = 200
+    max_chars: int = 25000
+    shard_rows: int = 5000
+    max_docs: Optional[int] = None   # keep at most this many documents per source (quick runs)
+
+    def __post_init__(self):
+        if not self.sources:
+            raise ValueError("sources must list at least one source")
+        if not 0 <= self.min_chars < self.max_chars:
+            raise ValueError(f"need 0 <= min_chars < max_chars (got {self.min_chars}, {self.max_chars})")
 
 
 @dataclass

@@ -14,7 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dataclasses import dataclass
+
 from synthcraft import assets
+from synthcraft.params import choice
+from synthcraft.runtime import bf16_supported, pick_device
 
 log = logging.getLogger(__name__)
 SKIP_IN_FINGERPRINT = {"README.md", ".gitattributes"}
@@ -51,19 +55,34 @@ def load_sentence_model(spec: str, device: str = "cpu"):
     return SentenceTransformer(where, device=device)
 
 
-def cpu_supports_bf16() -> bool:
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+@dataclass
+class EmbedParams:
+    """The ``embed:`` section."""
+    model: str = assets.MINILM
+    dtype: str = "float16"        # storage dtype of the HDF5 embeddings
+    precision: str = "auto"       # compute: auto (bf16 if faithful) | bfloat16 | float32
+    min_cosine: float = 0.999
+    batch_size: int = 32
+    commit_every: int = 1024
+    chunk_rows: int = 4096
+    device: str = "auto"          # auto: the GPU when there is one
+
+    def __post_init__(self):
+        choice(self.dtype, ["float16", "float32"], "dtype")
+        choice(self.precision, ["auto", "bfloat16", "float32"], "precision")
+        if self.commit_every % self.batch_size:
+            # Whole batches per commit keep a resumed run's batches identical to an uninterrupted one.
+            raise ValueError(f"commit_every ({self.commit_every}) must be a multiple of batch_size ({self.batch_size})")
 
 
 class Encoder:
     """Encode texts to L2-normalised float32 vectors, in bf16 when that is both fast and faithful."""
 
     def __init__(self, spec: str, precision: str = "auto", batch_size: int = 32,
-                 min_cosine: float = 0.999, device: str = "cpu"):
+                 min_cosine: float = 0.999, device: str = "auto"):
         self.spec, self.batch_size, self.min_cosine = spec, batch_size, min_cosine
-        self.model = load_sentence_model(spec, device)
+        self.model = load_sentence_model(spec, pick_device(device))
         self.dim = self.model.get_embedding_dimension()
-        self.requested = precision
         self.precision = "float32"
         self.calibration_cosine: float | None = None
         self._calibrated = precision != "auto"
@@ -83,7 +102,7 @@ class Encoder:
         self._calibrated = True
         by_length = sorted(texts, key=len)
         texts = by_length[:: max(1, len(by_length) // CALIBRATION_DOCS)][:CALIBRATION_DOCS]
-        if not texts or (self.model.device.type == "cpu" and not cpu_supports_bf16()):
+        if not texts or not bf16_supported(str(self.model.device)):
             return
         reference = self._encode(texts)
         self.model.to(torch.bfloat16)

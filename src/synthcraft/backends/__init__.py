@@ -1,35 +1,26 @@
-"""Generation backends behind one interface (base.Backend): transformers, llamacpp, vllm, openai."""
+"""Generation backends behind one interface (base.Backend), chosen by name from a registry.
+
+Each backend module defines its ``Options`` dataclass (the ``generate.<backend>:`` section of
+params.yaml) and ``build(model, context_length, tokenizer, options)``. Backend modules import
+their heavy dependency (llama_cpp, vllm, openai, xgrammar) only when built, so each backend
+needs only its own extra installed.
+"""
 from __future__ import annotations
 
-from synthcraft.backends.base import Backend, GenerationRequest, GenerationResult
+from synthcraft.backends import llamacpp_backend, openai_backend, transformers_backend, vllm_backend
+from synthcraft.backends.base import Backend, GenerationRequest, GenerationResult, Sampling
 
-BACKENDS = ("transformers", "llamacpp", "vllm", "openai")
+REGISTRY = {module.NAME: module for module in
+            (llamacpp_backend, transformers_backend, vllm_backend, openai_backend)}
+BACKENDS = tuple(REGISTRY)
+
+__all__ = ["BACKENDS", "REGISTRY", "Backend", "GenerationRequest", "GenerationResult", "Sampling", "make_backend"]
 
 
-def make_backend(name: str, model: str, **options) -> Backend:
-    """Build a backend by name; imports are lazy so each only needs its own dependency."""
-    if name == "transformers":
-        from synthcraft.backends.transformers_backend import TransformersBackend
-
-        return TransformersBackend(model, batch_size=options.get("batch_size", 8))
-    if name == "llamacpp":
-        from synthcraft.backends.llamacpp_backend import LlamaCppBackend
-
-        return LlamaCppBackend(model, context_length=options.get("context_length", 4096),
-                               threads=options.get("threads"))
-    if name == "vllm":
-        from synthcraft.backends.vllm_backend import VLLMBackend
-
-        return VLLMBackend(model, tensor_parallel_size=options.get("tensor_parallel_size", 1),
-                           context_length=options.get("context_length", 8192))
-    if name == "openai":
-        from synthcraft.backends.openai_backend import OpenAIBackend
-        from synthcraft.models import load_tokenizer
-
-        tokenizer = load_tokenizer(options["tokenizer"]) if options.get("tokenizer") else None
-        return OpenAIBackend(options.get("server_model") or model, options["base_url"],
-                             api_key_env=options.get("api_key_env", "OPENAI_API_KEY"),
-                             concurrency=options.get("concurrency", 4), max_retries=options.get("max_retries", 5),
-                             timeout_s=options.get("timeout_s", 120.0), context_length=options.get("context_length", 8192),
-                             tokenizer=tokenizer, response_format=options.get("response_format", "json_schema"))
-    raise ValueError(f"unknown backend {name!r}. Fix: set generate.backend to one of {list(BACKENDS)}")
+def make_backend(name: str, model: str, *, context_length: int, tokenizer: str | None = None,
+                 options=None) -> Backend:
+    """Build backend ``name`` for ``model``; ``options`` is its Options (defaults when None)."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown backend {name!r}. Fix: set generate.backend to one of {list(BACKENDS)}")
+    module = REGISTRY[name]
+    return module.build(model, context_length, tokenizer, options or module.Options())

@@ -4,11 +4,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
-from synthcraft.prompts import Sampling
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How tokens are drawn; the defaults are CRAFT B.5's (temperature 0.7, top-p 0.9, top-k 40)."""
+    temperature: float = 0.7
+    top_p: float = 0.9
+    top_k: int = 40
+    seed: int = 0
 
 
 @dataclass
 class GenerationRequest:
+    """One prompt to complete; every backend reads the same fields."""
     id: str
     messages: list[dict]     # chat turns, for backends that apply the template themselves (servers)
     prompt: str              # the same turns rendered with the model's chat template
@@ -37,6 +46,7 @@ class Backend(Protocol):
     context_length: int
 
     def count_tokens(self, prompt: str) -> int: ...
+
 
     def generate(self, requests: list[GenerationRequest]) -> Iterator[GenerationResult]:
         """Results for ``requests``, in any order; each carries its request's id."""

@@ -6,21 +6,35 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Iterator, Optional
 
 from synthcraft import assets
 from synthcraft.backends.base import GenerationRequest, GenerationResult
 
 
+NAME = "llamacpp"
+
+
+@dataclass
+class Options:
+    """``generate.llamacpp:``"""
+    threads: Optional[int] = None   # None: all cores (generation is the only work running)
+
+
+def build(model: str, context_length: int, tokenizer: Optional[str], options: Options) -> "LlamaCppBackend":
+    return LlamaCppBackend(model, context_length=context_length, threads=options.threads)
+
+
 class LlamaCppBackend:
-    name = "llamacpp"
+    name = NAME
 
     def __init__(self, model: str, context_length: int = 4096, threads: int | None = None):
         try:
             from llama_cpp import Llama
         except ImportError:
-            raise ImportError("generate.backend=llamacpp needs llama-cpp-python. Fix: make setup-llamacpp "
-                              "(or pip install llama-cpp-python; it compiles llama.cpp, ~6 min on 2 cores)") from None
+            raise ImportError("generate.backend=llamacpp needs llama-cpp-python. Fix: make setup "
+                              "(or pip install -e '.[llamacpp]'; it compiles llama.cpp, ~7 min on 2 cores)") from None
         path = assets.resolve(model)
         if path.suffix != ".gguf":
             raise ValueError(f"generate.model={model!r}: the llamacpp backend needs a .gguf file")

@@ -9,12 +9,44 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Iterator, Optional
 
 from synthcraft.backends.base import GenerationRequest, GenerationResult
 
 
+from synthcraft.params import choice
+
+NAME = "openai"
 RESPONSE_FORMATS = ("json_schema", "json_object")
+
+
+@dataclass
+class Options:
+    """``generate.openai:``"""
+    base_url: str = "http://127.0.0.1:8080/v1"
+    server_model: Optional[str] = None      # the name the server knows the model by (None: generate.model)
+    api_key_env: str = "OPENAI_API_KEY"     # the variable's NAME; the key itself never goes in params
+    response_format: str = "json_schema"    # json_schema (vLLM, SGLang, OpenAI) | json_object (llama.cpp server)
+    concurrency: int = 4
+    max_retries: int = 5
+    timeout_s: float = 120.0
+
+    def __post_init__(self):
+        choice(self.response_format, RESPONSE_FORMATS, "response_format")
+
+
+def build(model: str, context_length: int, tokenizer: Optional[str], options: Options) -> "OpenAIBackend":
+    from synthcraft import assets
+    from synthcraft.models import load_tokenizer
+
+    # Token counts for the context check come from a local tokenizer when there is one.
+    spec = tokenizer or model
+    local_tokenizer = load_tokenizer(spec) if assets.is_local(spec) else None
+    return OpenAIBackend(options.server_model or model, options.base_url, api_key_env=options.api_key_env,
+                         concurrency=options.concurrency, max_retries=options.max_retries,
+                         timeout_s=options.timeout_s, context_length=context_length, tokenizer=local_tokenizer,
+                         response_format=options.response_format)
 
 
 def response_format(schema: dict, style: str) -> dict:
@@ -36,10 +68,10 @@ def chat_kwargs(request: GenerationRequest, model: str, style: str = "json_schem
 
 
 class OpenAIBackend:
-    name = "openai"
+    name = NAME
 
     def __init__(self, model: str, base_url: str, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 4,
-                 max_retries: int = 5, timeout_s: float = 120.0, context_length: int = 8192, tokenizer=None,
+                 max_retries: int = 5, timeout_s: float = 120.0, context_length: int = 4096, tokenizer=None,
                  response_format: str = "json_schema"):
         import openai
 

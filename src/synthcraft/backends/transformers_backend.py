@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Iterator, Optional
 
 import torch
 
@@ -10,10 +11,25 @@ from synthcraft.backends.base import GenerationRequest, GenerationResult
 from synthcraft.models import load_causal_lm, load_tokenizer
 
 
-class TransformersBackend:
-    name = "transformers"
+NAME = "transformers"
 
-    def __init__(self, model: str, batch_size: int = 8, dtype: str = "float32"):
+
+@dataclass
+class Options:
+    """``generate.transformers:``"""
+    batch_size: int = 8
+    dtype: str = "float32"
+
+
+def build(model: str, context_length: int, tokenizer: Optional[str], options: Options) -> "TransformersBackend":
+    return TransformersBackend(model, context_length=context_length, batch_size=options.batch_size,
+                               dtype=options.dtype)
+
+
+class TransformersBackend:
+    name = NAME
+
+    def __init__(self, model: str, context_length: int = 4096, batch_size: int = 8, dtype: str = "float32"):
         import xgrammar
 
         self.tokenizer = load_tokenizer(model)
@@ -22,7 +38,8 @@ class TransformersBackend:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model = load_causal_lm(model, getattr(torch, dtype))
         self.batch_size = batch_size
-        self.context_length = int(getattr(self.model.config, "max_position_embeddings", 2048))
+        # The model cannot attend past its trained positions, whatever params ask for.
+        self.context_length = min(context_length, int(getattr(self.model.config, "max_position_embeddings", context_length)))
         info = xgrammar.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=self.model.config.vocab_size)
         self._compiler = xgrammar.GrammarCompiler(info)
         self._grammars: dict[str, object] = {}

@@ -5,7 +5,8 @@ standing in for the engine at exactly this boundary.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Iterator, Optional
 
 from synthcraft.backends.base import GenerationRequest, GenerationResult
 from synthcraft.models import locate
@@ -20,10 +21,23 @@ def sampling_params(request: GenerationRequest, vllm_module):
         structured_outputs=vllm_module.sampling_params.StructuredOutputsParams(json=request.schema))
 
 
-class VLLMBackend:
-    name = "vllm"
+NAME = "vllm"
 
-    def __init__(self, model: str, tensor_parallel_size: int = 1, context_length: int = 8192, engine=None,
+
+@dataclass
+class Options:
+    """``generate.vllm:``"""
+    tensor_parallel_size: int = 1   # GPUs to shard the teacher over
+
+
+def build(model: str, context_length: int, tokenizer: Optional[str], options: Options) -> "VLLMBackend":
+    return VLLMBackend(model, tensor_parallel_size=options.tensor_parallel_size, context_length=context_length)
+
+
+class VLLMBackend:
+    name = NAME
+
+    def __init__(self, model: str, tensor_parallel_size: int = 1, context_length: int = 4096, engine=None,
                  vllm_module=None):
         if vllm_module is None:
             import vllm as vllm_module  # noqa: N813  (the real module; tests pass a stand-in)

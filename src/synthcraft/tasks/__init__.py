@@ -1,4 +1,7 @@
 """Task types. Adding one is one small module defining a TaskType, registered here."""
+from dataclasses import dataclass
+
+from synthcraft.params import choice
 from synthcraft.tasks import mcqa, openqa, summarization
 from synthcraft.tasks.base import TaskType
 
@@ -9,3 +12,17 @@ def get_task_type(name: str) -> TaskType:
     if name not in TASK_TYPES:
         raise ValueError(f"unknown task type {name!r}. Fix: use one of {sorted(TASK_TYPES)}")
     return TASK_TYPES[name]
+
+
+@dataclass
+class TaskParams:
+    """The ``task:`` section every stage from retrieve on shares: which few-shots, which schema."""
+    name: str = "bioqa"   # few-shots in data/fewshots/<name>.jsonl; outputs are named after it
+    type: str = "mcqa"    # a key of TASK_TYPES
+
+    def __post_init__(self):
+        choice(self.type, TASK_TYPES, "type")
+
+    @property
+    def task_type(self) -> TaskType:
+        return TASK_TYPES[self.type]

@@ -10,7 +10,7 @@ from typing import Callable, Optional
 @dataclass(frozen=True)
 class TaskType:
     name: str
-    instruction: str          # CRAFT Figure 6: what the model must do with the text
+    instruction: str          # what the teacher must do with the text (the few-shot template's request)
     schema: dict              # JSON schema of one sample (decoding constraint and validation)
     max_tokens: int           # generation budget per sample (CRAFT B.5: 256 for QA)
     check: Callable[[dict], Optional[str]]    # None if the sample is well-formed, else the reason

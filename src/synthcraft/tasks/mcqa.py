@@ -18,11 +18,13 @@ SCHEMA = {
     "additionalProperties": False,
 }
 
+# Follows the content and constraints of CRAFT's Figure 6 multiple-choice instruction (one question,
+# four lettered options, the answer as a letter, JSON only), in the project's own words.
 INSTRUCTION = (
-    "Please carefully read the text below. Then, generate exactly one question along with four answer "
-    "choices designated as A, B, C, and D based on the provided text. Then, respond to the question with "
-    "the correct answer using only the corresponding letter label. Return the output only as a JSON "
-    'structure in this format: {"question": "...", "options": ["...", "...", "...", "..."], "answer": "..."}'
+    "Read the passage below and write a single multiple-choice question that it answers. Give four "
+    "possible answers, labelled A, B, C and D, exactly one of them correct, and name the correct one "
+    "by its letter alone. Reply with JSON only, shaped like this: "
+    '{"question": "...", "options": ["...", "...", "...", "..."], "answer": "..."}'
 )
 
 

@@ -13,9 +13,10 @@ SCHEMA = {
     "additionalProperties": False,
 }
 
+# Same structure as CRAFT's Figure 6 template (read, write one item, JSON only), own words.
 INSTRUCTION = (
-    "Please carefully read the text below. Then, write exactly one question that the text answers, and "
-    'the answer to it. Return the output only as a JSON structure in this format: {"question": "...", "answer": "..."}'
+    "Read the passage below and write a single question that it answers, together with that answer in "
+    'a sentence or two. Reply with JSON only, shaped like this: {"question": "...", "answer": "..."}'
 )
 
 

@@ -13,10 +13,11 @@ SCHEMA = {
     "additionalProperties": False,
 }
 
+# Follows CRAFT's summarization task (the instruction carries the text; a faithful summary), own words.
 INSTRUCTION = (
-    "Please carefully read the text below. Then, write an instruction that asks for a summary of the text "
-    "and includes the text to summarize, followed by a faithful, concise summary. Return the output only "
-    'as a JSON structure in this format: {"instruction": "...", "summary": "..."}'
+    "Read the passage below. Write a request asking for a summary of it, with the passage itself "
+    "included in the request, then write a short summary that states only what the passage says. "
+    'Reply with JSON only, shaped like this: {"instruction": "...", "summary": "..."}'
 )
 
 

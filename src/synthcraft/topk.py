@@ -1,4 +1,4 @@
-"""Exact top-k over the HDF5 store, streamed in chunks, and CRAFT's retrieval strategies.
+"""Exact top-k over the HDF5 store, streamed in chunks; any method that searches the store uses it.
 
 Speed without giving up exactness: each chunk is scored in bfloat16 (about 9M docs/s on two
 AVX-512 cores, against 0.9M/s for fp32), which is only approximate. Rounding q and x to bf16 and
@@ -10,17 +10,14 @@ exact float32 top-k over the stored vectors, with memory of one chunk plus k per
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from synthcraft.params import choice
 from synthcraft.store import EmbeddingStore
 
 BF16_UNIT_ROUNDOFF = 2.0 ** -8
-STRATEGIES = ("individual", "mean", "mixed")
 CONVERT_ROWS = 8192  # rows per f16 -> f32 -> bf16 conversion step (a 12 MB scratch buffer)
 
 
@@ -69,64 +66,8 @@ def streamed_topk(store: EmbeddingStore, queries: np.ndarray, k: int, chunk_rows
     return best_scores.numpy(), best_rows.numpy()
 
 
-@dataclass
-class Hit:
-    row: int
-    score: float
-    query: str  # few-shot id, or "mean"
-    rank: int   # 1-based rank within its query's list
-
-
-def _normalize(x: np.ndarray) -> np.ndarray:
+def normalize(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
-
-
-def plan_queries(strategy: str, k: int, n_shots: int, oversample: float) -> tuple[int, int, int]:
-    """(documents wanted from the per-few-shot lists, from the mean list, list depth to fetch).
-
-    Lists overlap (several few-shots pull the same documents, the mean list repeats them), so
-    every list is fetched ``k * (1 + oversample)`` deep: enough to fill ``k`` distinct documents
-    whatever the overlap, and cheap, since depth costs little in the streamed scan.
-    """
-    choice(strategy, STRATEGIES, "retrieve.strategy")
-    from_individual = {"individual": k, "mean": 0, "mixed": k // 2}[strategy]
-    return from_individual, k - from_individual, max(1, math.ceil(k * (1 + oversample)))
-
-
-def retrieve(store: EmbeddingStore, shot_ids: list[str], shot_vectors: np.ndarray, *, strategy: str,
-             k: int, oversample: float = 0.2, chunk_rows: int = 65536, progress: bool = True) -> list[Hit]:
-    """CRAFT retrieval: ``k`` distinct documents by the chosen strategy (see README).
-
-    individual: round-robin over the few-shots' own top lists, so each few-shot gets its share.
-    mean:       top-k to the normalised mean of the few-shot embeddings.
-    mixed:      half individual, half mean (CRAFT B.4), without repeats.
-    """
-    from_individual, from_mean, depth = plan_queries(strategy, k, len(shot_ids), oversample)
-    queries = np.vstack([_normalize(shot_vectors), _normalize(shot_vectors.mean(axis=0))[None]])
-    scores, rows = streamed_topk(store, queries, depth, chunk_rows, progress)
-    names = list(shot_ids) + ["mean"]
-
-    chosen: dict[int, Hit] = {}
-    pointers = [0] * len(names)  # next unread position in each query's list
-
-    def take_next(query: int) -> bool:
-        """Take the best not-yet-chosen document from one query's list."""
-        while pointers[query] < rows.shape[1]:
-            position = pointers[query]
-            pointers[query] += 1
-            row = int(rows[query, position])
-            if row >= 0 and row not in chosen:
-                chosen[row] = Hit(row, float(scores[query, position]), names[query], position + 1)
-                return True
-        return False
-
-    # Individual share: one document per few-shot per round, so every few-shot gets its share.
-    while len(chosen) < from_individual:
-        if not any([take_next(shot) for shot in range(len(shot_ids)) if len(chosen) < from_individual]):
-            break
-    while len(chosen) < from_individual + from_mean and take_next(len(shot_ids)):
-        pass
-    return sorted(chosen.values(), key=lambda hit: -hit.score)
 
 
 def mean_pairwise_cosine(vectors: np.ndarray) -> float:
@@ -134,27 +75,6 @@ def mean_pairwise_cosine(vectors: np.ndarray) -> float:
     n = len(vectors)
     if n < 2:
         return float("nan")
-    unit = _normalize(vectors.astype(np.float64))
+    unit = normalize(vectors.astype(np.float64))
     total = unit.sum(axis=0)
     return float((total @ total - n) / (n * (n - 1)))  # sum over i != j of <u_i, u_j>
-
-
-def retrieval_report(store: EmbeddingStore, hits: list[Hit], requested: int, seed: int = 0) -> dict:
-    """Score distribution, diversity (against a random sample of the same size), per-query counts."""
-    scores = np.array([h.score for h in hits])
-    rows = [h.row for h in hits]
-    random_rows = np.random.default_rng(seed).choice(len(store), size=min(len(rows), len(store)), replace=False)
-    per_query: dict[str, int] = {}
-    for hit in hits:
-        per_query[hit.query] = per_query.get(hit.query, 0) + 1
-    return {
-        "requested": requested,
-        "retrieved": len(hits),
-        "shortfall": requested - len(hits),
-        "score": {name: round(float(fn(scores)), 4) for name, fn in
-                  [("min", np.min), ("p10", lambda s: np.percentile(s, 10)), ("median", np.median),
-                   ("mean", np.mean), ("max", np.max)]} if len(hits) else {},
-        "mean_pairwise_cosine": round(mean_pairwise_cosine(store.take(rows)), 4),
-        "mean_pairwise_cosine_random_sample": round(mean_pairwise_cosine(store.take(random_rows)), 4),
-        "per_query": dict(sorted(per_query.items())),
-    }

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from synthcraft.retrieval import bf16_score_error, mean_pairwise_cosine, plan_queries, retrieve, streamed_topk
+from synthcraft.methods.craft.retrieval import plan_queries, retrieve
+from synthcraft.topk import bf16_score_error, mean_pairwise_cosine, streamed_topk
 from synthcraft.store import EmbeddingStore, StoreInfo, sync_store
 
 
@@ -88,9 +89,9 @@ def test_strategies(tmp_path):
 
 
 def test_plan_and_small_store(tmp_path):
-    assert plan_queries("mixed", 400, 8, 0.2) == (200, 200, 480)
+    assert plan_queries("mixed", 400, 0.2) == (200, 200, 480)
     with pytest.raises(ValueError, match="not one of"):
-        plan_queries("best", 10, 2, 0.2)
+        plan_queries("best", 10, 0.2)
     rng = np.random.default_rng(4)
     with make_store(tmp_path, unit(rng, 30, 8)) as store:
         hits = retrieve(store, ["a", "b"], unit(rng, 2, 8), strategy="mixed", k=50, progress=False)

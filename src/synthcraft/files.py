@@ -1,0 +1,52 @@
+"""Writing files so that readers never see half of one, and the JSONL reader every stage uses."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import IO, Callable, Iterable
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None], *, fsync: bool = False) -> None:
+    """Call ``write(binary file)`` on a temporary file beside ``path``, then rename it over ``path``.
+
+    ``fsync`` also forces the bytes to disk before the rename: for resume checkpoints, which a
+    killed machine must find complete or not at all.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        write(fh)
+        if fsync:
+            fh.flush()
+            os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: str | Path, text: str, *, fsync: bool = False) -> None:
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")), fsync=fsync)
+
+
+def write_json(path: str | Path, data: dict) -> None:
+    """Indented JSON (metrics), written atomically."""
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict], *, fsync: bool = False) -> None:
+    atomic_write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), fsync=fsync)
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """All rows of a JSONL file; blank lines are skipped, a bad line names ``file:line``."""
+    path = Path(path)
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}:{lineno}: not valid JSON ({err.msg} at column {err.colno})") from None
+    return rows

@@ -1,0 +1,33 @@
+"""What every stage script shares: its paths from the command line, its params sections.
+
+A stage is ``run(params, paths) -> metrics`` plus a few-line ``main()``. ``paths`` is the stage's
+own ``Paths`` dataclass (each field becomes a ``--flag`` with the field's default), ``params`` a
+namespace of typed params sections; tests build both directly and call ``run`` in-process.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TypeVar
+
+from synthcraft.params import load_section
+
+P = TypeVar("P")
+
+
+def parse_paths(cls: type[P], description: str, argv: list[str] | None = None) -> P:
+    """``cls`` from ``--field value`` flags (underscores become dashes); defaults are the fields'
+    (a field without one is a required flag; a ``None`` default makes the flag optional)."""
+    parser = argparse.ArgumentParser(description=description.strip().splitlines()[0])
+    for f in dataclasses.fields(cls):
+        required = f.default is dataclasses.MISSING
+        parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=Path, required=required,
+                            default=None if required else f.default)
+    return cls(**{k: None if v is None else Path(v) for k, v in vars(parser.parse_args(argv)).items()})
+
+
+def load_params(path: str | Path = "params.yaml", **sections: type) -> SimpleNamespace:
+    """``load_params(task=TaskParams, generate=GenerateParams)`` -> namespace(task=..., generate=...)."""
+    return SimpleNamespace(**{name: load_section(name, cls, path) for name, cls in sections.items()})
