@@ -15,8 +15,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.evaluation import (EvaluateParams, accuracy_report, compare, contamination, load_mcqa, load_model,
-                                   predict_letters)
+from synthcraft.evaluation import (EvaluateParams, accuracy_report, compare, contamination, item_key, load_mcqa,
+                                   load_model, predict_letters)
 from synthcraft.files import atomic_write_text, read_jsonl, write_json
 from synthcraft.runtime import autocast, pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths
@@ -29,6 +29,7 @@ class Paths:
     base: Path = Path("models/base")
     metrics: Path = Path("metrics/eval.json")
     plot: Path = Path("metrics/eval_by_subject.csv")
+    items: Path = Path("metrics/eval_items.csv")   # per item: subject, key, each model's letter
 
 
 def run(params, paths: Paths) -> dict:
@@ -66,7 +67,20 @@ def run(params, paths: Paths) -> dict:
         for subject, r in {**report["by_subject"], "overall": report["overall"]}.items():
             writer.writerow([name, subject, r["accuracy"], *r["ci95"], r["n"]])
     atomic_write_text(paths.plot, table.getvalue())
+    atomic_write_text(paths.items, item_table(items, predictions))
     return metrics
+
+
+def item_table(items: list[dict], predictions: dict[str, list[str]]) -> str:
+    """One row per evaluation item, so any two runs can be compared item by item (paired):
+    `python -m synthcraft.compare_runs <rev> <rev>`. ``item_key`` identifies the question."""
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(["item", "item_key", "subject", "answer", *predictions])
+    for index, item in enumerate(items):
+        writer.writerow([index, item_key(item), item["subject"], item["answer"],
+                         *(p[index] for p in predictions.values())])
+    return table.getvalue()
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
-"""retrieve: find the corpus documents closest to the task's few-shots (CRAFT section 3.4, B.4).
+"""retrieve: find the corpus documents closest to the task's few-shots (CRAFT section 3.4, B.4),
+or, with retrieve.method=random, draw as many uniformly from the corpus (the control).
 
     dvc repro retrieve
     dvc exp run -S retrieve.strategy=mean -S retrieve.k=800
+    dvc exp run -n random -S retrieve.method=random    # the random control, through every later stage
 
 Writes data/retrieved/<task>.parquet (doc_id, text, score, query, rank, source) and
 metrics/retrieve.json (score distribution, diversity as mean pairwise cosine, per-query counts).
@@ -18,6 +20,7 @@ from synthcraft.corpus import read_corpus
 from synthcraft.embedders import Encoder
 from synthcraft.fewshots import load_fewshots
 from synthcraft.files import write_json
+from synthcraft.methods import random as random_method
 from synthcraft.methods.craft.retrieval import (RetrieveParams, check_model, embedding_text, retrieval_report,
                                                 retrieve)
 from synthcraft.runtime import setup_logging
@@ -43,8 +46,11 @@ def run(params, paths: Paths) -> dict:
         if encoder.dim != store.info.dim:
             raise StoreError(f"{store.path}: dimension {store.info.dim}, model gives {encoder.dim}")
         vectors = encoder([embedding_text(s, task.task_type) for s in shots])
-        hits = retrieve(store, [s["id"] for s in shots], vectors, strategy=p.strategy, k=p.k,
-                        oversample=p.oversample, chunk_rows=p.chunk_rows)
+        if p.method == "random":
+            hits = random_method.draw(store, vectors, p.k, p.seed)
+        else:
+            hits = retrieve(store, [s["id"] for s in shots], vectors, strategy=p.strategy, k=p.k,
+                            oversample=p.oversample, chunk_rows=p.chunk_rows)
         ids = store.doc_ids[[h.row for h in hits]]
         report = retrieval_report(store, hits, requested=p.k)
 
@@ -63,10 +69,10 @@ def run(params, paths: Paths) -> dict:
     pq.write_table(table, out.with_name(out.name + ".tmp"))
     out.with_name(out.name + ".tmp").replace(out)
     report["sources"] = {v["values"]: v["counts"] for v in pc.value_counts(table["source"]).to_pylist()}
-    metrics = {"task": task.name, "strategy": p.strategy, **report}
+    metrics = {"task": task.name, "method": p.method, "strategy": p.strategy if p.method == "craft" else None, **report}
     write_json(paths.metrics, metrics)
     logging.info("retrieved %d documents for %s (%s); mean score %.3f, mean pairwise cosine %.3f",
-                 len(hits), task.name, p.strategy, report["score"]["mean"], report["mean_pairwise_cosine"])
+                 len(hits), task.name, p.method if p.method != "craft" else p.strategy, report["score"]["mean"], report["mean_pairwise_cosine"])
     return metrics
 
 

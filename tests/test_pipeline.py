@@ -167,6 +167,8 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
     plot = (repo / "metrics/eval_by_subject.csv").read_text().splitlines()
     assert plot[0] == "model,subject,accuracy,ci_low,ci_high,n"
     assert len(plot) == 1 + 3 * 2  # 3 models x (one subject in the first 24 items + overall)
+    items = (repo / "metrics/eval_items.csv").read_text().splitlines()
+    assert items[0] == "item,item_key,subject,answer,base,fewshot_baseline,synthcraft" and len(items) == 25
     shown = json.loads(run(repo, "dvc", "plots", "show", "--json").stdout)
     assert not shown.get("errors")
     rows = {"metrics/eval_by_subject.csv": 6, "metrics/filter_funnel.csv": 1 + len(FUNNEL)}
@@ -282,3 +284,13 @@ def test_exp_run_with_a_setting(repo):
     assert metrics["strategy"] == "mean" and metrics["per_query"] == {"mean": 12}
     diff = run(repo, "dvc", "metrics", "diff", "--json").stdout
     assert "mean_pairwise_cosine" in diff
+
+
+def test_random_control_is_one_switch(repo):
+    result = run(repo, "dvc", "exp", "run", "retrieve", "-S", "retrieve.method=random")
+    assert ran_stages(result.stdout) == ["retrieve"]
+    metrics = json.loads((repo / "metrics/retrieve.json").read_text())
+    assert metrics["method"] == "random" and metrics["per_query"] == {"random": 12}
+    # Uniform over the whole corpus: on average farther from the few-shots than CRAFT's choice.
+    craft = json.loads(run(repo, "git", "show", "HEAD:metrics/retrieve.json").stdout)
+    assert metrics["score"]["mean"] < craft["score"]["mean"]

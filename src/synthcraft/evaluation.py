@@ -8,6 +8,7 @@ contamination check is a weighted Jaccard similarity of 5-gram counts.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -155,6 +156,12 @@ def compare(items: list[dict], a: list[str], b: list[str]) -> dict:
     return {"only_first_right": only_a, "only_second_right": only_b,
             "accuracy_difference": round((sum(right_a) - sum(right_b)) / len(items), 4) if items else None,
             "mcnemar_p": round(mcnemar_exact(only_a, only_b), 6)}
+
+
+def item_key(item: dict) -> str:
+    """A short hash of the question and its choices: two runs are compared only on equal items."""
+    text = "\x1f".join([item["question"], *item["choices"]])
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
 
 
 def ngrams(text: str, n: int = 5) -> Counter:

@@ -9,6 +9,8 @@ exact float32 top-k over the stored vectors, with memory of one chunk plus k per
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import math
 
 import numpy as np
@@ -19,6 +21,15 @@ from synthcraft.store import EmbeddingStore
 
 BF16_UNIT_ROUNDOFF = 2.0 ** -8
 CONVERT_ROWS = 8192  # rows per f16 -> f32 -> bf16 conversion step (a 12 MB scratch buffer)
+
+
+@dataclass
+class Hit:
+    """One selected store row: its score, the query that found it and its rank in that list."""
+    row: int
+    score: float
+    query: str  # few-shot id, "mean", or "random"
+    rank: int   # 1-based rank within its query's list (draw order for random)
 
 
 def bf16_score_error(dim: int, query_norm: float = 1.0, row_norm: float = 1.001) -> float:

@@ -16,21 +16,25 @@ from synthcraft.embedders import fingerprint
 from synthcraft.params import choice
 from synthcraft.store import EmbeddingStore, StoreError
 from synthcraft.tasks.base import TaskType
-from synthcraft.topk import mean_pairwise_cosine, normalize, streamed_topk
+from synthcraft.topk import Hit, mean_pairwise_cosine, normalize, streamed_topk
 
 STRATEGIES = ("individual", "mean", "mixed")
+METHODS = ("craft", "random")   # random: the uniform control (methods/random), same count and template
 
 
 @dataclass
 class RetrieveParams:
     """The ``retrieve:`` section."""
+    method: str = "craft"         # craft: near the few-shots | random: uniform draw, the control
     model: Optional[str] = None   # None: the store's own model (anything else is refused)
     strategy: str = "mixed"
     k: int = 100                  # documents in total: about twice the samples wanted (CRAFT S = 240)
     oversample: float = 0.2       # each query list is fetched k * (1 + oversample) deep
     chunk_rows: int = 65536       # rows scored at a time: memory is one chunk plus k per query
+    seed: int = 0                 # random: which documents are drawn
 
     def __post_init__(self):
+        choice(self.method, METHODS, "method")
         choice(self.strategy, STRATEGIES, "strategy")
         if self.k < 1 or self.oversample < 0:
             raise ValueError("need k >= 1 and oversample >= 0")
@@ -52,14 +56,6 @@ def check_model(store: EmbeddingStore, requested: Optional[str]) -> str:
             f"Fix: set retrieve.model to null, or re-run `dvc repro embed` with embed.model={spec!r}"
         )
     return spec
-
-
-@dataclass
-class Hit:
-    row: int
-    score: float
-    query: str  # few-shot id, or "mean"
-    rank: int   # 1-based rank within its query's list
 
 
 def plan_queries(strategy: str, k: int, oversample: float) -> tuple[int, int, int]:
