@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 

@@ -2,7 +2,6 @@
 for at the documented boundary (LLM.generate -> RequestOutput). The others run for real."""
 import http.server
 import json
-import os
 import socket
 import subprocess
 import sys
