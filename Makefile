@@ -6,6 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
 export DVC_NO_ANALYTICS := 1
 # Stages run `python ...`: make it the venv's, whether or not the caller activated it.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -30,13 +31,19 @@ repro: setup
 repro-tiny: setup
 	$(VENV)/bin/dvc exp run $$($(PY) scripts/profile_args.py profiles/tiny.yaml)
 
-test: setup
+# The tests also cross-check the scorer against lm-evaluation-harness: its extra is installed here.
+$(VENV)/.crosscheck: $(VENV)/.installed
+	$(PY) -m pip install -q -e ".[crosscheck]"
+	touch $@
+
+test: setup $(VENV)/.crosscheck
 	$(VENV)/bin/pytest -q
 
 bench: setup
 	$(PY) benchmarks/retrieval.py
 	$(PY) benchmarks/embedding.py
 	$(PY) benchmarks/dedup.py
+	$(PY) benchmarks/eval_scoring.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -8,9 +8,15 @@ import sys
 import yaml
 
 
-def flags(profile: dict) -> list[str]:
-    return [f"-S {section}.{key}={json.dumps(value) if isinstance(value, (list, dict)) else value}"
-            for section, values in profile.items() for key, value in values.items()]
+def flags(profile: dict, prefix: str = "") -> list[str]:
+    """One flag per leaf, so a nested key (evaluate.sets.mmlu_bio.limit) overrides only itself."""
+    out = []
+    for key, value in profile.items():
+        if isinstance(value, dict):
+            out += flags(value, f"{prefix}{key}.")
+        else:
+            out.append(f"-S {prefix}{key}={json.dumps(value) if isinstance(value, list) else value}")
+    return out
 
 
 if __name__ == "__main__":

@@ -134,6 +134,23 @@ def smollm2_tokenizer():
     return load_tokenizer(SMOLLM2_GGUF)
 
 
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory, smollm2_tokenizer):
+    """A randomly initialised 2-layer Llama with SmolLM2's tokenizer and chat template, saved like
+    models/base: training and evaluation code runs on it in seconds."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(smollm2_tokenizer), hidden_size=64, intermediate_size=128,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=512, tie_word_embeddings=True)
+    path = tmp_path_factory.mktemp("tiny-base")
+    LlamaForCausalLM(config).save_pretrained(path)
+    smollm2_tokenizer.save_pretrained(path)
+    return path
+
+
 def has_module(name: str) -> bool:
     import importlib.util
 

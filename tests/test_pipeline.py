@@ -35,10 +35,19 @@ def run(repo, *cmd, check=True):
     return result
 
 
+def merge(into: dict, values: dict) -> None:
+    """Nested keys override only themselves, as `dvc exp run -S a.b.c=...` does."""
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge(into[key], value)
+        else:
+            into[key] = value
+
+
 def set_params(repo, section, **values):
     path = repo / "params.yaml"
     params = yaml.safe_load(path.read_text())
-    params[section].update(values)
+    merge(params[section], values)
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
@@ -155,23 +164,33 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
         config = json.loads((repo / "models/adapters" / adapter / "adapter_config.json").read_text())
         assert config["base_model_name_or_path"] == "models/base" and config["r"] == 64
     metrics = json.loads((repo / "metrics/eval.json").read_text())
-    assert metrics["items"] == 24 and set(metrics["models"]) == {"base", "fewshot_baseline", "synthcraft"}
-    for report in metrics["models"].values():
-        low, high = report["overall"]["ci95"]
-        assert low <= report["overall"]["accuracy"] <= high and report["overall"]["n"] == 24
-    assert set(metrics["comparisons"]) == {"fewshot_baseline_vs_base", "synthcraft_vs_base",
-                                           "synthcraft_vs_fewshot_baseline"}
-    for comparison in metrics["comparisons"].values():
-        assert 0 <= comparison["mcnemar_p"] <= 1
-    assert metrics["models"]["synthcraft"]["contamination"]["ngram"] == 5
+    assert set(metrics["sets"]) == {"mmlu_bio", "mmlu_control"} and metrics["primary"] == "cloze_norm"
+    bio = metrics["sets"]["mmlu_bio"]
+    assert bio["items"] == 24 and metrics["sets"]["mmlu_control"]["items"] == 16
+    assert set(bio["models"]) == {"base", "fewshot_baseline", "synthcraft"}
+    for report in bio["models"].values():
+        for form in ("letter", "cloze", "cloze_norm"):
+            low, high = report[form]["ci95"]
+            assert low <= report[form]["accuracy"] <= high and report[form]["n"] == 24
+    assert set(bio["comparisons"]) == {"fewshot_baseline_vs_base", "synthcraft_vs_base",
+                                       "synthcraft_vs_fewshot_baseline"}
+    for comparison in bio["comparisons"].values():
+        for form in ("letter", "cloze", "cloze_norm"):
+            assert 0 <= comparison[form]["mcnemar_p"] <= 1
+            low, high = comparison[form]["logprob_difference_ci95"]
+            assert low <= comparison[form]["logprob_difference"] <= high
+    assert bio["contamination"]["synthcraft"]["ngram"] == 5
     plot = (repo / "metrics/eval_by_subject.csv").read_text().splitlines()
-    assert plot[0] == "model,subject,accuracy,ci_low,ci_high,n"
-    assert len(plot) == 1 + 3 * 2  # 3 models x (one subject in the first 24 items + overall)
+    assert plot[0] == "bar,set,model,subject,form,accuracy,ci_low,ci_high,n"
+    subject_bars = len(plot) - 1  # 3 models x (subjects in each set's first items + overall)
+    assert subject_bars >= 3 * (2 + 2) and subject_bars % 3 == 0
     items = (repo / "metrics/eval_items.csv").read_text().splitlines()
-    assert items[0] == "item,item_key,subject,answer,base,fewshot_baseline,synthcraft" and len(items) == 25
+    assert items[0].startswith("set,item,item_key,subject,answer,model,letter,letter_rank,letter_logprob,cloze,")
+    assert len(items) == 1 + (24 + 16) * 3
     shown = json.loads(run(repo, "dvc", "plots", "show", "--json").stdout)
     assert not shown.get("errors")
-    rows = {"metrics/eval_by_subject.csv": 6, "metrics/filter_funnel.csv": 1 + len(FUNNEL)}
+    rows = {"metrics/eval_by_subject.csv": subject_bars, "metrics/filter_funnel.csv": 1 + len(FUNNEL),
+            "metrics/eval_letters.csv": 2 * 3 * 4 * 4}  # sets x forms x (key + 3 models) x letters
     for plot in (*rows, "metrics/train_loss.csv", "metrics/train_fewshot_loss.csv"):
         values = shown["data"][plot][0]["content"]["data"]["values"]  # what the rendered plot shows
         assert len(values) == rows.get(plot, len(values)) and len(values) >= 1, plot

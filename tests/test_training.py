@@ -14,20 +14,6 @@ SAMPLES = [{"question": f"Which number comes after {i} when counting up by one?"
             "options": [str(i + 1), str(i + 2), str(i + 3), str(i + 4)], "answer": "A"} for i in range(8)]
 
 
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory, smollm2_tokenizer):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(smollm2_tokenizer), hidden_size=64, intermediate_size=128,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=512, tie_word_embeddings=True)
-    path = tmp_path_factory.mktemp("tiny-base")
-    LlamaForCausalLM(config).save_pretrained(path)
-    smollm2_tokenizer.save_pretrained(path)
-    return path
-
-
 def test_only_the_answer_is_learned(smollm2_tokenizer):
     row = tokenize_chat(smollm2_tokenizer, mcqa.TASK.messages(SAMPLES[0]), max_length=512)
     learned = [t for t, label in zip(row["input_ids"], row["labels"]) if label != -100]

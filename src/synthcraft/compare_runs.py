@@ -5,9 +5,10 @@ evaluation items: which data helps, and by how much.
     python -m synthcraft.compare_runs HEAD random              # CRAFT (committed) vs the random control
     python -m synthcraft.compare_runs main workspace --model synthcraft
 
-Each run's ``metrics/eval_items.csv`` holds every model's answer per item. For each model present
-in both runs: accuracies, their difference with a paired bootstrap 95% interval, and the exact
-McNemar test on the discordant items. Items are matched by their question hash, never by position.
+Each run's ``metrics/eval_items.csv`` holds every model's answer per item and scoring form. For each
+evaluation set and model present in both runs: accuracies, their difference with a paired bootstrap
+95% interval, and the exact McNemar test on the discordant items, in one form (``--form``, default
+letter: the only form older runs have). Items are matched by set and question hash, never by position.
 """
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ import sys
 
 import numpy as np
 
-from synthcraft.evaluation import mcnemar_exact
+from synthcraft.evaluation.stats import mcnemar_exact, paired_bootstrap
 
 ITEMS = "metrics/eval_items.csv"
-FIXED_COLUMNS = ("item", "item_key", "subject", "answer")
+OLD_FIXED_COLUMNS = ("item", "item_key", "subject", "answer")
 
 
 def resolve(rev: str) -> str:
@@ -48,46 +49,64 @@ def read_items(rev: str, path: str = ITEMS) -> list[dict]:
         if shown.returncode:
             raise SystemExit(f"{rev}: no {path} ({shown.stderr.strip()}). Fix: run the evaluate stage there first")
         text = shown.stdout
-    return list(csv.DictReader(io.StringIO(text)))
+    return long_rows(list(csv.DictReader(io.StringIO(text))))
 
 
-def paired_bootstrap(right_a: np.ndarray, right_b: np.ndarray, resamples: int = 10000, seed: int = 0):
-    """95% percentile interval of accuracy(a) - accuracy(b), resampling items (pairs kept together)."""
-    rng = np.random.default_rng(seed)
-    diff = right_a.astype(float) - right_b.astype(float)
-    picks = rng.integers(0, len(diff), size=(resamples, len(diff)))
-    means = diff[picks].mean(axis=1)
-    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+def long_rows(rows: list[dict]) -> list[dict]:
+    """Rows as (set, item_key, model, <form>...). Tables written before evaluation sets and cloze
+    scoring had one letter column per model and a single set: they read as set "default", form letter."""
+    if not rows or "model" in rows[0]:
+        return rows
+    models = [c for c in rows[0] if c not in OLD_FIXED_COLUMNS]
+    return [{"set": "default", "item_key": row["item_key"], "answer": row["answer"], "model": m, "letter": row[m]}
+            for row in rows for m in models]
 
 
-def compare_runs(rows_a: list[dict], rows_b: list[dict], models: list[str] | None = None) -> dict:
-    """{model: comparison} for every model column both runs have (or those named)."""
-    by_key_b = {row["item_key"]: row for row in rows_b}
-    shared = [row for row in rows_a if row["item_key"] in by_key_b]
-    if not shared:
-        raise SystemExit("the two runs share no evaluation items (different evaluate.dataset / subjects / limit?)")
-    columns_a = [c for c in rows_a[0] if c not in FIXED_COLUMNS]
-    columns_b = [c for c in rows_b[0] if c not in FIXED_COLUMNS]
-    names = models or [c for c in columns_a if c in columns_b]
+def compare_runs(rows_a: list[dict], rows_b: list[dict], models: list[str] | None = None,
+                 form: str = "letter") -> dict:
+    """{"<set>/<model>": comparison} for every set and model both runs have (or the models named).
+    A set present in only one run (or renamed) is matched to the other run's only set when each has one."""
+    def index(rows):
+        return {(row["set"], row["model"], row["item_key"]): row for row in rows}
+
+    table_a, table_b = index(rows_a), index(rows_b)
+    sets_a = sorted({k[0] for k in table_a})
+    sets_b = sorted({k[0] for k in table_b})
+    pairs = [(s, s) for s in sets_a if s in sets_b]
+    if not pairs and len(sets_a) == len(sets_b) == 1:
+        pairs = [(sets_a[0], sets_b[0])]
     out = {}
-    for name in names:
-        if name not in columns_a or name not in columns_b:
-            raise SystemExit(f"model {name!r} is not in both runs (first: {columns_a}, second: {columns_b})")
-        right_a = np.array([row[name] == row["answer"] for row in shared])
-        right_b = np.array([by_key_b[row["item_key"]][name] == row["answer"] for row in shared])
-        only_a, only_b = int((right_a & ~right_b).sum()), int((right_b & ~right_a).sum())
-        low, high = paired_bootstrap(right_a, right_b)
-        out[name] = {"items": len(shared), "accuracy_first": round(float(right_a.mean()), 4),
-                     "accuracy_second": round(float(right_b.mean()), 4),
-                     "difference": round(float(right_a.mean() - right_b.mean()), 4),
-                     "difference_ci95": [round(low, 4), round(high, 4)],
-                     "only_first_right": only_a, "only_second_right": only_b,
-                     "mcnemar_p": round(mcnemar_exact(only_a, only_b), 6)}
+    for set_a, set_b in pairs:
+        models_a = sorted({k[1] for k in table_a if k[0] == set_a})
+        models_b = sorted({k[1] for k in table_b if k[0] == set_b})
+        for name in models or [m for m in models_a if m in models_b]:
+            if name not in models_a or name not in models_b:
+                raise SystemExit(f"model {name!r} is not in both runs (first: {models_a}, second: {models_b})")
+            shared = [(row, table_b[(set_b, name, key)]) for (s, m, key), row in table_a.items()
+                      if s == set_a and m == name and (set_b, name, key) in table_b]
+            if not shared:
+                continue
+            if form not in shared[0][0] or form not in shared[0][1]:
+                raise SystemExit(f"form {form!r} is not in both runs. Fix: --form letter (older runs have only it)")
+            right_a = np.array([a[form] == a["answer"] for a, _ in shared])
+            right_b = np.array([b[form] == b["answer"] for _, b in shared])
+            only_a, only_b = int((right_a & ~right_b).sum()), int((right_b & ~right_a).sum())
+            low, high = paired_bootstrap(right_a, right_b)
+            out[f"{set_a}/{name}"] = {
+                "items": len(shared), "form": form, "accuracy_first": round(float(right_a.mean()), 4),
+                "accuracy_second": round(float(right_b.mean()), 4),
+                "difference": round(float(right_a.mean() - right_b.mean()), 4),
+                "difference_ci95": [round(low, 4), round(high, 4)],
+                "only_first_right": only_a, "only_second_right": only_b,
+                "mcnemar_p": round(mcnemar_exact(only_a, only_b), 6)}
+    if not out:
+        raise SystemExit("the two runs share no evaluation items (different evaluate.sets / subjects / limit?)")
     return out
 
 
 def markdown(first: str, second: str, result: dict) -> str:
-    lines = [f"| model | items | {first} | {second} | difference (95% paired bootstrap CI) | discordant ({first} / {second}) | McNemar p |",
+    form = next(iter(result.values()))["form"]
+    lines = [f"| set/model ({form}) | items | {first} | {second} | difference (95% paired bootstrap CI) | discordant ({first} / {second}) | McNemar p |",
              "|---|---|---|---|---|---|---|"]
     for name, r in result.items():
         lines.append(f"| {name} | {r['items']} | {r['accuracy_first']:.1%} | {r['accuracy_second']:.1%} | "
@@ -101,10 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("first", help="git revision, DVC experiment name, or 'workspace'")
     parser.add_argument("second")
     parser.add_argument("--model", action="append", help="model column to compare (default: all shared)")
+    parser.add_argument("--form", default="letter", help="letter | cloze | cloze_norm (default: letter)")
     parser.add_argument("--items", default=ITEMS)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
     args = parser.parse_args(argv)
-    result = compare_runs(read_items(args.first, args.items), read_items(args.second, args.items), args.model)
+    result = compare_runs(read_items(args.first, args.items), read_items(args.second, args.items), args.model,
+                          args.form)
     print(json.dumps(result, indent=2) if args.json else markdown(args.first, args.second, result))
     return 0
 

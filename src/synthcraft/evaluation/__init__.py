@@ -1,0 +1,73 @@
+"""Evaluation: which data helps the student, and by how much, on the same items.
+
+    items.py          evaluation sets from any JSONL (MMLU layout or question/choices/answer)
+    scoring.py        option log-probabilities in letter and cloze form, one pass per question
+    summaries.py      accuracy, correct-option rank and log-prob, position bias, paired comparisons
+    stats.py          Wilson intervals, exact McNemar, paired bootstrap, minimum detectable difference
+    contamination.py  5-gram overlap of training data with the evaluation items (CRAFT 5.3)
+    harness.py        the same items through lm-evaluation-harness, as a cross-check of scoring.py
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import torch
+
+from synthcraft import assets
+from synthcraft.evaluation.items import CRAFT_BIO_TOPICS, load_mcqa
+from synthcraft.evaluation.scoring import FORMS
+from synthcraft.params import choice
+from synthcraft.runtime import pick_device
+
+
+@dataclass
+class EvalSet:
+    """One evaluation set: a JSONL file, optionally narrowed to some subjects and the first N items."""
+    path: str = assets.MMLU
+    subjects: list[str] = field(default_factory=list)   # [] = every item
+    limit: Optional[int] = None
+
+    def load(self) -> list[dict]:
+        return load_mcqa(self.path, self.subjects or None, self.limit)
+
+
+@dataclass
+class EvaluateParams:
+    """The ``evaluate:`` section. ``models`` maps a name to a LoRA adapter folder; each is scored
+    beside the base model on every set in ``sets`` and compared, item by item, with base and with
+    ``reference``."""
+    models: dict[str, str] = field(default_factory=dict)
+    reference: Optional[str] = None        # a key of ``models`` (None: compare with base only)
+    sets: dict[str, EvalSet] = field(default_factory=lambda: {
+        "mmlu_bio": EvalSet(assets.MMLU, list(CRAFT_BIO_TOPICS))})
+    primary: str = "cloze_norm"            # the form plots and summaries lead with: letter | cloze | cloze_norm
+    bootstrap_resamples: int = 10000
+    batch_size: int = 16
+    bf16: str = "auto"                     # bf16 autocast where supported (2.2x faster here)
+    device: str = "auto"
+
+    def __post_init__(self):
+        if "base" in self.models:
+            raise ValueError("'base' is the base model itself; name the adapters otherwise")
+        if self.reference is not None and self.reference not in self.models:
+            raise ValueError(f"reference={self.reference!r} is not one of models {sorted(self.models)}")
+        if not self.sets:
+            raise ValueError("sets is empty. Fix: name at least one evaluation set")
+        choice(self.primary, FORMS, "primary")
+
+    def comparisons(self) -> list[tuple[str, str]]:
+        """(model, other) pairs: every model against base, and against the reference."""
+        pairs = [(name, "base") for name in self.models]
+        return pairs + [(name, self.reference) for name in self.models if self.reference not in (None, name)]
+
+
+def load_model(base: str, adapter: Optional[str], device: str = "auto"):
+    """The base model, with ``adapter`` merged in (merged: scoring runs at base-model speed)."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    if adapter:
+        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    return model.to(pick_device(device)).eval()
