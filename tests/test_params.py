@@ -64,6 +64,7 @@ def test_repo_params_parse():
 
     from conftest import REPO
     from synthcraft.corpus import PrepareParams
+    from synthcraft.coverage import CoverageParams
     from synthcraft.embedders import EmbedParams
     from synthcraft.evaluation import EvaluateParams
     from synthcraft.generation import GenerateParams
@@ -75,7 +76,8 @@ def test_repo_params_parse():
 
     classes = {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
                "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
-               "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams}
+               "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams,
+               "coverage": CoverageParams}
     path = REPO / "params.yaml"
     assert set(yaml.safe_load(path.read_text())) == set(classes)
     parsed = {name: load_section(name, cls, path) for name, cls in classes.items()}

@@ -159,7 +159,9 @@ def test_other_backends_options_do_not_invalidate_generate(repo):
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
 def test_train_and_evaluate_complete_the_pipeline(repo):
     result = run(repo, "dvc", "repro")
-    assert ran_stages(result.stdout) == ["base", "train", "train_fewshot", "evaluate"]
+    stages = ran_stages(result.stdout)
+    assert sorted(stages) == ["base", "coverage", "evaluate", "report", "train", "train_fewshot"]
+    assert stages[-1] == "report" and stages.index("train") < stages.index("evaluate")
     for adapter in ("bioqa", "bioqa-fewshot"):
         config = json.loads((repo / "models/adapters" / adapter / "adapter_config.json").read_text())
         assert config["base_model_name_or_path"] == "models/base" and config["r"] == 64
@@ -187,6 +189,11 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
     items = (repo / "metrics/eval_items.csv").read_text().splitlines()
     assert items[0].startswith("set,item,item_key,subject,answer,model,letter,letter_rank,letter_logprob,cloze,")
     assert len(items) == 1 + (24 + 16) * 3
+    coverage = json.loads((repo / "metrics/coverage.json").read_text())
+    assert coverage["points"]["eval:mmlu_bio"] == 24 and coverage["points"]["fewshot"] == 8
+    assert 0 <= coverage["sets"]["mmlu_bio"]["share_closer_to_synthetic"] <= 1
+    page = (repo / "reports/report.html").read_text()
+    assert "<h2>Embedding-space coverage</h2>" in page and page.count("data:image/png;base64,") >= 9
     shown = json.loads(run(repo, "dvc", "plots", "show", "--json").stdout)
     assert not shown.get("errors")
     rows = {"metrics/eval_by_subject.csv": subject_bars, "metrics/filter_funnel.csv": 1 + len(FUNNEL),
