@@ -16,6 +16,7 @@ adapter's training data (CRAFT 5.3). Every item's scores land in metrics/eval_it
 import csv
 import io
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def run(params, paths: Paths) -> dict:
                          f"open-ended tasks with your own scorer on data/synthetic/{task.name}/ for now")
     from transformers import AutoTokenizer
 
+    started = time.perf_counter()
     sets = {name: spec.load() for name, spec in p.sets.items()}
     for name, items in sets.items():
         if not items:
@@ -73,7 +75,8 @@ def run(params, paths: Paths) -> dict:
             name: contamination([" ".join(m["content"] for m in row["messages"])
                                  for row in read_jsonl(Path(adapter) / TRAINING_DATA)], eval_texts)
             for name, adapter in p.models.items()}
-    metrics = {"task": task.name, "primary": p.primary, "bf16": bf16, "sets": reports}
+    metrics = {"task": task.name, "primary": p.primary, "bf16": bf16, "sets": reports,
+               "seconds": round(time.perf_counter() - started, 1)}
     write_json(paths.metrics, metrics)
     atomic_write_text(paths.plot, subject_table(results, p.primary))
     atomic_write_text(paths.letters, letter_table(reports))

@@ -7,6 +7,7 @@ Writes data/synthetic/<task>/train.parquet, train.jsonl (chat `messages`, read a
 axolotl), rejected.jsonl (every dropped record with its reason) and metrics/filter.json.
 """
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class Paths:
 
 def run(params, paths: Paths) -> dict:
     p, task = params.filter, params.task
+    started = time.perf_counter()
     task_type = task.task_type
     shots = load_fewshots(paths.fewshots / f"{task.name}.jsonl", task_type)
     records = read_jsonl(paths.generated / f"{task.name}.jsonl")
@@ -51,7 +53,7 @@ def run(params, paths: Paths) -> dict:
     if not kept:
         funnel["warning"] = f"no sample survived; most were dropped as {report.dominant_reject()}"
         logging.warning("%s: %s. See %s", task.name, funnel["warning"], out / "rejected.jsonl")
-    metrics = {"task": task.name, **funnel}
+    metrics = {"task": task.name, **funnel, "seconds": round(time.perf_counter() - started, 1)}
     write_json(paths.metrics, metrics)
     atomic_write_text(paths.funnel, "stage,count\n" + "".join(f"{s},{funnel[s]}\n" for s in ("retrieved", *FUNNEL)))
     logging.info("kept %d of %d generated samples: %s", len(kept), len(records), funnel)

@@ -7,6 +7,7 @@ Writes data/corpus/part-*.parquet (doc_id, text, title, source) and metrics/prep
 source, read / kept / dropped by reason and the first few file:line examples of each reason.
 """
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,9 @@ class Paths:
 
 def run(params, paths: Paths) -> dict:
     p = params.prepare
+    started = time.perf_counter()
     report = prepare_corpus(p.sources, paths.out, p.min_chars, p.max_chars, p.shard_rows, p.max_docs)
+    report["seconds"] = round(time.perf_counter() - started, 1)
     write_json(paths.metrics, report)
     for name, source in report["sources"].items():
         logging.info("%s: read %d, kept %d, dropped %s", name, source["read"], source["kept"], source["dropped"])

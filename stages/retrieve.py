@@ -9,6 +9,7 @@ Writes data/retrieved/<task>.parquet (doc_id, text, score, query, rank, source) 
 metrics/retrieve.json (score distribution, diversity as mean pairwise cosine, per-query counts).
 """
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ class Paths:
 
 def run(params, paths: Paths) -> dict:
     p, task = params.retrieve, params.task
+    started = time.perf_counter()
     shots = load_fewshots(paths.fewshots / f"{task.name}.jsonl", task.task_type)
     with EmbeddingStore(paths.store) as store:
         encoder = Encoder(check_model(store, p.model), precision="float32")
@@ -69,7 +71,8 @@ def run(params, paths: Paths) -> dict:
     pq.write_table(table, out.with_name(out.name + ".tmp"))
     out.with_name(out.name + ".tmp").replace(out)
     report["sources"] = {v["values"]: v["counts"] for v in pc.value_counts(table["source"]).to_pylist()}
-    metrics = {"task": task.name, "method": p.method, "strategy": p.strategy if p.method == "craft" else None, **report}
+    metrics = {"task": task.name, "method": p.method, "strategy": p.strategy if p.method == "craft" else None, **report,
+               "seconds": round(time.perf_counter() - started, 1)}
     write_json(paths.metrics, metrics)
     logging.info("retrieved %d documents for %s (%s); mean score %.3f, mean pairwise cosine %.3f",
                  len(hits), task.name, p.method if p.method != "craft" else p.strategy, report["score"]["mean"], report["mean_pairwise_cosine"])

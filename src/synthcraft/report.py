@@ -185,20 +185,23 @@ def accounting_rows(m: dict[str, dict | None]) -> list[list]:
     """Per stage: what went in and out, tokens, rate and seconds, as far as each stage records them."""
     rows = []
     if m.get("prepare"):
-        rows.append(["prepare", f"{m['prepare']['documents']:,} documents kept", "—", "—", "—"])
+        rows.append(["prepare", f"{m['prepare']['documents']:,} documents kept", "—", "—",
+                     fmt(m["prepare"].get("seconds"), ".1f")])
     if m.get("embed"):
         e = m["embed"]
         rows.append(["embed", f"{e['count']:,} in store, {e['encoded']:,} encoded now", "—",
                      fmt(e.get("docs_per_s"), ".1f", " docs/s"), fmt(e.get("seconds"), ".1f")])
     if m.get("retrieve"):
-        rows.append(["retrieve", f"{m['retrieve']['retrieved']} documents ({m['retrieve']['method']})", "—", "—", "—"])
+        rows.append(["retrieve", f"{m['retrieve']['retrieved']} documents ({m['retrieve']['method']})", "—", "—",
+                     fmt(m["retrieve"].get("seconds"), ".1f")])
     if m.get("generate"):
         g = m["generate"]
         rows.append(["generate", f"{g['completed']} of {g['requests']} requests ({g['backend']})",
                      f"{g['tokens_in']:,} in / {g['tokens_out']:,} out", fmt(g.get("samples_per_s"), ".3f", " samples/s"),
                      fmt(g.get("seconds"), ".1f")])
     if m.get("filter"):
-        rows.append(["filter", f"{m['filter']['available']} of {m['filter']['retrieved']} available", "—", "—", "—"])
+        rows.append(["filter", f"{m['filter']['available']} of {m['filter']['retrieved']} available", "—", "—",
+                     fmt(m["filter"].get("seconds"), ".1f")])
     for name in ("train", "train_fewshot"):
         if m.get(name):
             t = m[name]
@@ -209,8 +212,9 @@ def accounting_rows(m: dict[str, dict | None]) -> list[list]:
         e = m["eval"]
         items = sum(s["items"] for s in e["sets"].values())
         models = len(next(iter(e["sets"].values()))["models"])
-        rows.append(["evaluate", f"{items:,} items × {models} models × {len(FORMS)} forms", "—", "—",
-                     fmt(e.get("seconds"), ".1f")])
+        seconds = e.get("seconds")
+        rows.append(["evaluate", f"{items:,} items × {models} models × {len(FORMS)} forms", "—",
+                     fmt(items * models / seconds if seconds else None, ".2f", " item-models/s"), fmt(seconds, ".1f")])
     if m.get("coverage"):
         rows.append(["coverage", f"{sum(m['coverage']['points'].values()):,} points", "—", "—",
                      fmt(m["coverage"].get("seconds"), ".1f")])
