@@ -29,7 +29,7 @@ repro: setup
 
 # The whole pipeline on the tiny profile, as a DVC experiment (needs a git commit to branch from).
 repro-tiny: setup
-	$(VENV)/bin/dvc exp run $$($(PY) scripts/profile_args.py profiles/tiny.yaml)
+	$(PY) scripts/exp_profile.py profiles/tiny.yaml
 
 # The tests also cross-check the scorer against lm-evaluation-harness: its extra is installed here.
 $(VENV)/.crosscheck: $(VENV)/.installed

@@ -44,8 +44,6 @@ class Paths:
 
 def run(params, paths: Paths) -> dict:
     task, p = params.task, params.coverage
-    if task.type != "mcqa":
-        raise SystemExit(f"coverage: task.type={task.type!r}: evaluation sets exist for mcqa only (see evaluate)")
     started = time.perf_counter()
     shots = load_fewshots(paths.fewshots / f"{task.name}.jsonl", task.task_type)
     synthetic = list(read_jsonl(paths.synthetic / task.name / "train.jsonl"))
@@ -59,11 +57,13 @@ def run(params, paths: Paths) -> dict:
         others = np.setdiff1d(np.arange(len(store)), selected_rows)
         background = np.sort(rng.choice(others, size=min(p.corpus_sample, len(others)), replace=False))
         groups = {"corpus": store.take(background), "selected": store.take(selected_rows)}
-    # One format for everything that is a question: the user turn of the mcqa training data.
+    # One format for everything that is a question: the user turn of the training data (for
+    # multiple-choice items, the mcqa one; open items are their prompt).
     groups["synthetic"] = encoder([row["messages"][0]["content"] for row in synthetic])
     groups["fewshot"] = encoder([task.task_type.prompt_and_answer(shot)[0] for shot in shots])
     for name, items in sets.items():
-        groups[f"eval:{name}"] = encoder([letter_user_turn(item) for item in items])
+        open_set = params.evaluate.sets[name].kind == "open"
+        groups[f"eval:{name}"] = encoder([item["prompt"] if open_set else letter_user_turn(item) for item in items])
 
     kinds = [kind for kind, vectors in groups.items() for _ in range(len(vectors))]
     coordinates, explained = pca_2d(np.concatenate([v for v in groups.values() if len(v)]).astype(np.float32))

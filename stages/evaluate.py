@@ -1,10 +1,14 @@
 """evaluate: the base model and every adapter in evaluate.models on every set in evaluate.sets,
-scored in letter and cloze form and compared item by item.
+compared item by item. Multiple-choice sets are scored in letter and cloze form; open-ended sets
+(kind: open) have each model write answers, scored against the reference.
 
     dvc repro evaluate
     dvc metrics show metrics/eval.json
-    dvc exp run -S 'evaluate.models.other=models/adapters/other'             # one more model, no code
-    dvc exp run -S 'evaluate.sets.mine={path: data/eval/mine.jsonl}'         # one more evaluation set
+    dvc exp run -S '+evaluate.models.other=models/adapters/other'            # one more model, no code
+    dvc exp run -S '+evaluate.sets.mine={path: data/eval/mine.jsonl}'        # one more evaluation set
+    dvc exp run -S '+evaluate.sets.bio_open={kind: open, subjects: ["college biology"]}'  # open QA from MMLU
+    dvc exp run -S evaluate.judge.enabled=true -S evaluate.judge.backend=openai \
+                -S evaluate.judge.model=Qwen/Qwen2.5-7B-Instruct                 # judge open answers
     python -m synthcraft.compare_runs HEAD workspace                          # two runs, paired
 
 Per set: accuracy in each form with 95% Wilson intervals (overall and per subject), each model's
@@ -12,6 +16,11 @@ predicted-letter shares beside the answer key's, paired comparisons (each model 
 against evaluate.reference: accuracy and correct-option log-prob differences with paired bootstrap
 intervals, exact McNemar, the minimum detectable difference), and 5-gram contamination of each
 adapter's training data (CRAFT 5.3). Every item's scores land in metrics/eval_items.csv.
+
+Open-ended sets: ROUGE-1/2/L and BLEU-1/2/4 per answer, answer length, and (evaluate.judge.enabled)
+the reference-based judge's four ratings and binary accuracy, each model against base and the
+reference with paired bootstrap intervals (McNemar for binary accuracy). Every answer, its scores
+and its verdict land in metrics/eval_answers.jsonl; judge requests resume from cache/judge/.
 """
 import csv
 import io
@@ -21,15 +30,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.evaluation import EvaluateParams, load_model
+from synthcraft.evaluation.answers import generate_answers
 from synthcraft.evaluation.contamination import contamination
-from synthcraft.evaluation.items import item_key
+from synthcraft.evaluation.items import item_key, open_item_key
+from synthcraft.evaluation.judge import binary_accuracy, run_judge
+from synthcraft.evaluation.lexical import METRICS, lexical_scores
+from synthcraft.evaluation.openended import Answered, open_set_report
+from synthcraft.evaluation.stats import across_seeds
 from synthcraft.evaluation.scoring import FORMS, score_items
 from synthcraft.evaluation.summaries import Scored, accuracy, accuracy_by_subject, set_report
-from synthcraft.files import atomic_write_text, read_jsonl, write_json
+from synthcraft.files import atomic_write_text, read_jsonl, write_json, write_jsonl
 from synthcraft.runtime import autocast, pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths
 from synthcraft.tasks import TaskParams
-from synthcraft.training import TRAINING_DATA
+from synthcraft.training import TRAINING_DATA, repeat_runs
 
 
 @dataclass
@@ -39,49 +53,142 @@ class Paths:
     plot: Path = Path("metrics/eval_by_subject.csv")    # primary form, per set x model x subject
     letters: Path = Path("metrics/eval_letters.csv")    # predicted-letter shares beside the key's
     items: Path = Path("metrics/eval_items.csv")        # per item x model: choice, rank, log-prob per form
+    answers: Path = Path("metrics/eval_answers.jsonl")  # open sets: per item x model: answer, scores, verdict
+    judge_cache: Path = Path("cache/judge")             # resumable judge requests (not a DVC output)
 
 
 def run(params, paths: Paths) -> dict:
     p, task = params.evaluate, params.task
-    if task.type != "mcqa":
-        raise SystemExit(f"evaluate: task.type={task.type!r} has no evaluation yet (only mcqa). Fix: evaluate "
-                         f"open-ended tasks with your own scorer on data/synthetic/{task.name}/ for now")
     from transformers import AutoTokenizer
 
     started = time.perf_counter()
-    sets = {name: spec.load() for name, spec in p.sets.items()}
-    for name, items in sets.items():
+    loaded = {name: spec.load_counting_skips() for name, spec in p.sets.items()}
+    for name, (items, skipped) in loaded.items():
         if not items:
             raise SystemExit(f"evaluate.sets.{name}: no items in {p.sets[name].path} for subjects "
-                             f"{p.sets[name].subjects}. Fix: check the path and the subject names")
+                             f"{p.sets[name].subjects} (skipped: {skipped}). Fix: check the path, kind and subject names")
+    mcqa_sets = {name: items for name, (items, _) in loaded.items() if p.sets[name].kind == "mcqa"}
+    open_sets = {name: items for name, (items, _) in loaded.items() if p.sets[name].kind == "open"}
     tokenizer = AutoTokenizer.from_pretrained(paths.base)
     device = pick_device(p.device)
     bf16 = use_bf16(p.bf16, device)
-    results: dict[str, dict[str, Scored]] = {name: {} for name in sets}
-    for model_name, adapter in {"base": None, **p.models}.items():
+    results: dict[str, dict[str, Scored]] = {name: {} for name in mcqa_sets}
+    answered: dict[str, dict[str, Answered]] = {name: {} for name in open_sets}
+    models = p.adapters(task.name)
+    runs = model_runs(models)
+    for model_name, adapter in runs.items():
         with autocast(device, bf16):
             model = load_model(str(paths.base), adapter, device)
-            for set_name, items in sets.items():
+            for set_name, items in mcqa_sets.items():
                 scores = score_items(model, tokenizer, items, p.batch_size, f"{model_name} on {set_name}")
                 results[set_name][model_name] = Scored(items, scores)
                 logging.info("%s on %s: %s", model_name, set_name, ", ".join(
                     f"{form} {results[set_name][model_name].correct(form).mean():.4f}" for form in FORMS))
+            for set_name, items in open_sets.items():
+                answers = generate_answers(model, tokenizer, [i["prompt"] for i in items],
+                                           p.sets[set_name].max_new_tokens, p.batch_size, f"{model_name} on {set_name}")
+                lexical = lexical_scores([a["answer"] for a in answers], [i["reference"] for i in items])
+                answered[set_name][model_name] = Answered(items, answers, lexical)
+                logging.info("%s on %s: ROUGE-L %.4f, BLEU-4 %.4f", model_name, set_name,
+                             lexical["rougeL"].mean(), lexical["bleu4"].mean())
         del model
 
-    reports = {name: set_report(results[name], p.comparisons(), p.primary, p.bootstrap_resamples) for name in sets}
-    for set_name, items in sets.items():
+    metrics = {"task": task.name, "primary": p.primary, "bf16": bf16}
+    reports = {name: set_report(results[name], p.comparisons(), p.primary, p.bootstrap_resamples) for name in mcqa_sets}
+    for set_name, items in mcqa_sets.items():
         eval_texts = [" ".join([i["question"], *i["choices"]]) for i in items]
-        reports[set_name]["contamination"] = {
-            name: contamination([" ".join(m["content"] for m in row["messages"])
-                                 for row in read_jsonl(Path(adapter) / TRAINING_DATA)], eval_texts)
-            for name, adapter in p.models.items()}
-    metrics = {"task": task.name, "primary": p.primary, "bf16": bf16, "sets": reports,
-               "seconds": round(time.perf_counter() - started, 1)}
+        reports[set_name]["contamination"] = contamination_by_model(models, eval_texts)
+        add_seed_summaries(reports[set_name], models, p.reference, runs, {
+            form: {run: float(results[set_name][run].correct(form).mean()) for run in runs} for form in FORMS})
+    metrics["sets"] = reports
+    if open_sets:
+        if p.judge.enabled:
+            metrics["judge"] = judge_answers(answered, p.judge, paths)
+        metrics["open_sets"] = {
+            name: {**open_set_report(answered[name], p.comparisons(), p.bootstrap_resamples, loaded[name][1],
+                                     p.sets[name].max_new_tokens),
+                   "contamination": contamination_by_model(models, [f"{i['prompt']} {i['reference']}" for i in items])}
+            for name, items in open_sets.items()}
+        for name, report in metrics["open_sets"].items():
+            add_seed_summaries(report, models, p.reference, runs, {
+                "rougeL": {run: float(answered[name][run].lexical["rougeL"].mean()) for run in runs}})
+    metrics["seconds"] = round(time.perf_counter() - started, 1)
     write_json(paths.metrics, metrics)
     atomic_write_text(paths.plot, subject_table(results, p.primary))
     atomic_write_text(paths.letters, letter_table(reports))
     atomic_write_text(paths.items, item_table(results))
+    write_jsonl(paths.answers, answer_rows(answered))
     return metrics
+
+
+def model_runs(models: dict[str, str]) -> dict[str, str | None]:
+    """Every model to score: base, each adapter, and each adapter's repeated training runs
+    (train.repeat_seeds) as '<name>@seed<n>'."""
+    runs = {"base": None}
+    for name, adapter in models.items():
+        runs[name] = adapter
+        runs.update({f"{name}@seed{seed}": str(path) for seed, path in repeat_runs(adapter).items()})
+    return runs
+
+
+def add_seed_summaries(report: dict, models: dict[str, str], reference: str | None, runs: dict,
+                       values: dict[str, dict[str, float]]) -> None:
+    """For each model trained with repeated seeds: per measure, mean +- sd across its runs and the
+    t-test against base (one-sample on the differences) and against the reference (paired by seed
+    when both were trained with the same seeds, else Welch)."""
+    seeds_of = {name: [run.split("@seed")[1] for run in runs if run.startswith(f"{name}@seed")] for name in models}
+    summaries = {}
+    for name in models:
+        if not seeds_of[name]:
+            continue
+        group = [name] + [f"{name}@seed{s}" for s in seeds_of[name]]
+        summaries[name] = {}
+        for measure, value in values.items():
+            mine = [value[run] for run in group]
+            entry = {"values": [round(v, 4) for v in mine], "vs_base": across_seeds(mine, value["base"])}
+            if reference not in (None, name):
+                other = [value[reference]] + [value[f"{reference}@seed{s}"] for s in seeds_of[reference]]
+                entry[f"vs_{reference}"] = across_seeds(mine, other, paired=seeds_of[reference] == seeds_of[name])
+            summaries[name][measure] = entry
+    if summaries:
+        report["across_seeds"] = summaries
+
+
+def contamination_by_model(models: dict[str, str], eval_texts: list[str]) -> dict:
+    """5-gram overlap of each adapter's training data with the evaluation texts (CRAFT 5.3)."""
+    return {name: contamination([" ".join(m["content"] for m in row["messages"])
+                                 for row in read_jsonl(Path(adapter) / TRAINING_DATA)], eval_texts)
+            for name, adapter in models.items()}
+
+
+def judge_answers(answered: dict[str, dict[str, Answered]], judge, paths: Paths) -> dict:
+    """Every answer of every model on every open set through the judge (one resumable batch);
+    verdicts are attached to each ``Answered``. Returns the judge's request stats."""
+    rows = [{"key": (set_name, model_name, index), "question": item["prompt"], "reference": item["reference"],
+             "answer": a.answers[index]["answer"]}
+            for set_name, by_model in answered.items() for model_name, a in by_model.items()
+            for index, item in enumerate(a.items)]
+    verdicts, stats = run_judge(rows, judge, paths.judge_cache, paths.judge_cache / "verdicts.jsonl")
+    for set_name, by_model in answered.items():
+        for model_name, a in by_model.items():
+            a.verdicts = [verdicts[(set_name, model_name, index)] for index in range(len(a.items))]
+    logging.info("judge: %d answers, %d without a valid verdict", len(rows), stats["invalid_verdicts"])
+    return {"backend": judge.backend, "model": judge.model, **stats}
+
+
+def answer_rows(answered: dict[str, dict[str, Answered]]) -> list[dict]:
+    """One row per open set x item x model: the answer, its lexical scores and the judge's verdict."""
+    rows = []
+    for set_name, by_model in answered.items():
+        for model_name, a in by_model.items():
+            for index, item in enumerate(a.items):
+                verdict = a.verdicts[index] if a.verdicts else None
+                rows.append({"set": set_name, "item": index, "item_key": open_item_key(item), "subject": item["subject"],
+                             "model": model_name, "prompt": item["prompt"], "reference": item["reference"],
+                             **a.answers[index],
+                             **{metric: round(float(a.lexical[metric][index]), 4) for metric in METRICS},
+                             "judge": verdict, "binary_accuracy": binary_accuracy(verdict) if verdict else None})
+    return rows
 
 
 def csv_text(header: list[str], rows) -> str:

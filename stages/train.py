@@ -2,11 +2,13 @@
 
     dvc repro train                      # the synthcraft-tuned adapter
     dvc repro train_fewshot              # CRAFT's few-shot-only baseline (XS)
+    dvc exp run -S 'train.repeat_seeds=[1,2]'   # two more training runs per adapter: evaluate reports spread
     python stages/train.py --data data/synthetic/bioqa/train.jsonl --out models/adapters/bioqa
 
 Writes the adapter (loadable by peft's PeftModel.from_pretrained and by vLLM's LoRA support; its
 config names the base model portably, and it holds the data it was trained on), the metrics and
-the loss curve CSV.
+the loss curve CSV. With train.repeat_seeds, the same training runs again per seed into
+<adapter>/seeds/seed-<n>/ (its loss curve beside it); evaluate finds and scores every one.
 """
 import dataclasses
 import logging
@@ -19,7 +21,7 @@ from synthcraft.files import write_json
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
 from synthcraft.tasks import TaskParams
-from synthcraft.training import FewshotTrainParams, TrainParams, load_conversations, train_lora
+from synthcraft.training import FewshotTrainParams, TrainParams, load_conversations, repeat_dir, train_lora
 
 
 @dataclass
@@ -44,9 +46,18 @@ def run(params, paths: Paths) -> dict:
     else:
         raise SystemExit("train: give --data (a chat JSONL) or --fewshots (a few-shot file)")
     stats = train_lora(paths.base, conversations, paths.out, train, base_name=str(paths.base), loss_csv=paths.loss_csv)
-    write_json(paths.metrics, stats)
     logging.info("trained %s on %d examples: loss %.4f -> %.4f in %.0fs", paths.out, stats["examples"],
                  stats["first_loss"] or 0, stats["last_loss"] or 0, stats["seconds"])
+    if train.repeat_seeds:
+        stats["repeat_seeds"] = {}
+        for seed in train.repeat_seeds:
+            out = repeat_dir(paths.out, seed)
+            run_stats = train_lora(paths.base, conversations, out, dataclasses.replace(train, seed=seed, repeat_seeds=[]),
+                                   base_name=str(paths.base), loss_csv=out / "loss.csv")
+            stats["repeat_seeds"][str(seed)] = {key: run_stats[key] for key in ("train_loss", "first_loss", "last_loss",
+                                                                                "seconds")}
+            logging.info("repeat with seed %d: loss %.4f", seed, run_stats["train_loss"])
+    write_json(paths.metrics, stats)
     return stats
 
 

@@ -2,9 +2,6 @@
 for at the documented boundary (LLM.generate -> RequestOutput). The others run for real."""
 import http.server
 import json
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -106,12 +103,6 @@ def test_openai_request_mapping():
     assert chat_kwargs(request(), "smol", "json_object")["response_format"] == {"type": "json_object", "schema": mcqa.SCHEMA}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class FaultyProxy:
     """Loopback proxy in front of the real server: the first requests get 429, 500 and a stall."""
 
@@ -154,30 +145,6 @@ class FaultyProxy:
 
     def close(self):
         self.server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def llama_server():
-    if not has_module("llama_cpp") or not has_module("uvicorn"):
-        pytest.skip("llama-cpp-python[server] is not installed (make setup installs it; it compiles llama.cpp)")
-    port = free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(assets.resolve(SMOLLM2_GGUF)),
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--verbose", "False"]
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/v1/models", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail("llama_cpp.server did not start within 60 s")
-    yield url
-    server.terminate()
-    server.wait(10)
 
 
 @pytest.mark.slow

@@ -58,11 +58,7 @@ def test_bad_source_kind_points_at_the_source(tmp_path):
         load_section("ex", Example, path)
 
 
-def test_repo_params_parse():
-    """params.yaml as committed: every section parses with its class, and no section is unread."""
-    import yaml
-
-    from conftest import REPO
+def section_classes() -> dict:
     from synthcraft.corpus import PrepareParams
     from synthcraft.coverage import CoverageParams
     from synthcraft.embedders import EmbedParams
@@ -74,20 +70,66 @@ def test_repo_params_parse():
     from synthcraft.tasks import TaskParams
     from synthcraft.training import FewshotTrainParams, TrainParams
 
-    classes = {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
-               "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
-               "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams,
-               "coverage": CoverageParams}
+    return {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
+            "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
+            "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams, "coverage": CoverageParams}
+
+
+def test_repo_params_parse():
+    """params.yaml as committed: every section parses with its class, and no section is unread."""
+    import yaml
+
+    from conftest import REPO
+
+    classes = section_classes()
     path = REPO / "params.yaml"
     assert set(yaml.safe_load(path.read_text())) == set(classes)
     parsed = {name: load_section(name, cls, path) for name, cls in classes.items()}
     generate = parsed["generate"]
     assert generate.backend_options is generate.llamacpp and generate.openai.concurrency == 4
     assert generate.sampling.temperature == 0.7 and generate.context_length == 4096
-    assert parsed["retrieve"].k == RetrieveParams().k  # the dataclass default matches the committed value
+    assert parsed["retrieve"].k == classes["retrieve"]().k  # the dataclass default matches the committed value
     evaluate = parsed["evaluate"]
     assert evaluate.reference in evaluate.models
     assert ("synthcraft", "fewshot_baseline") in evaluate.comparisons()
+    assert evaluate.adapters("bioqa") == {"fewshot_baseline": "models/adapters/bioqa-fewshot",
+                                          "synthcraft": "models/adapters/bioqa"}   # where train / train_fewshot write
+    assert not evaluate.judge.enabled and parsed["train"].repeat_seeds == []
+
+
+@pytest.mark.parametrize("profile", ["tiny", "openqa"])
+def test_profiles_apply_and_parse(profile, tmp_path):
+    """Each profile, applied the way scripts/exp_profile.py passes it to `dvc exp run` (leaf
+    overrides, new keys added whole), gives params every section of which parses."""
+    import importlib.util
+
+    import yaml
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("exp_profile", REPO / "scripts/exp_profile.py")
+    exp_profile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exp_profile)
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    overrides = yaml.safe_load((REPO / f"profiles/{profile}.yaml").read_text())
+    flags = exp_profile.flags(overrides, params)
+    assert flags[::2] == ["-S"] * (len(flags) // 2)
+    for flag in flags[1::2]:          # apply each flag to a copy of params.yaml, as Hydra would
+        key, value = flag.split("=", 1)
+        added = key.startswith("+")
+        *parents, leaf = key.lstrip("+").split(".")
+        node = params
+        for part in parents:
+            node = node[part]
+        assert (leaf not in node) == added, flag      # "+" exactly for keys params.yaml lacks
+        node[leaf] = yaml.safe_load(value)            # Hydra's flow syntax here is also YAML
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    parsed = {name: load_section(name, cls, path) for name, cls in section_classes().items()}
+    if profile == "openqa":
+        assert parsed["task"].type == "openqa" and parsed["evaluate"].sets["mmlu_bio_open"].kind == "open"
+        assert parsed["evaluate"].sets["mmlu_bio_open"].subjects[0] == "high school biology"   # spaces survive
+        assert (REPO / "data/fewshots" / f"{parsed['task'].name}.jsonl").exists()
 
 
 def test_nested_sections_and_mappings(tmp_path):

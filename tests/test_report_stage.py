@@ -65,3 +65,32 @@ def test_report_renders_in_a_headless_browser(tmp_path):
     broken.write_text(page)
     body = render(broken)
     assert 'data-rendered="broken"' in body and 'data-errors="1"' in body
+
+
+def test_open_sets_get_their_tables(tmp_path):
+    import json
+
+    import numpy as np
+
+    from synthcraft.evaluation.judge import CRITERIA
+    from synthcraft.evaluation.lexical import METRICS
+    from synthcraft.evaluation.openended import Answered, open_set_report
+
+    def answered(rouge, verdicts):
+        items = [{"prompt": f"q{i}", "reference": "r", "subject": "all"} for i in range(3)]
+        answers = [{"answer": "an answer", "tokens": 2, "finish_reason": "stop"}] * 3
+        return Answered(items, answers, {m: np.array(rouge) for m in METRICS}, verdicts)
+
+    strong = {c: "Strong" for c in CRITERIA}
+    report = open_set_report({"base": answered([0.1, 0.2, 0.3], [strong, None, None]),
+                              "tuned": answered([0.2, 0.3, 0.4], [strong, strong, None])},
+                             [("tuned", "base")], 200, {"needs_options": 2}, 48)
+    metrics = tmp_path / "metrics"
+    shutil.copytree(REPO / "metrics", metrics)
+    evaluation = json.loads((metrics / "eval.json").read_text())
+    (metrics / "eval.json").write_text(json.dumps({**evaluation, "open_sets": {"bio_open": report}}))
+    _, paths = build(tmp_path / "out", metrics)
+    page = paths.html.read_text()
+    assert "<h2>Open-ended answers: bio_open" in page and "needs_options" in page
+    assert "tuned vs base" in page and "+10.00 (+10.00 to +10.00)" in page   # ROUGE-L difference x100
+    assert "100.0% (" in page                                                  # tuned: 2 of 2 judged

@@ -52,3 +52,45 @@ def test_training_reduces_loss_and_the_adapter_reloads_identically(tiny_base, tm
 def test_empty_training_set_is_a_clear_error(tiny_base, tmp_path):
     with pytest.raises(ValueError, match="nothing survived the filter stage"):
         train_lora(tiny_base, [], tmp_path / "a", TrainParams(), "models/base", tmp_path / "l.csv")
+
+
+def test_train_stage_repeats_training_per_seed(tiny_base, tmp_path):
+    """train.repeat_seeds: the same data and recipe once more per seed, inside the adapter folder;
+    the same seed reproduces the same adapter, another seed gives another one."""
+    import types
+
+    from safetensors.torch import load_file
+
+    from conftest import load_stage, write_jsonl
+    from synthcraft.tasks import TaskParams
+    from synthcraft.training import FewshotTrainParams, repeat_runs
+
+    stage = load_stage("train")
+    data = write_jsonl(tmp_path / "train.jsonl", [{"messages": mcqa.TASK.messages(s)} for s in SAMPLES])
+    params = types.SimpleNamespace(task=TaskParams(), train_fewshot=FewshotTrainParams(), train=TrainParams(
+        r=4, alpha=8, epochs=1, effective_batch=4, micro_batch=4, bf16="false", seed=0, repeat_seeds=[1, 7]))
+    paths = stage.Paths(out=tmp_path / "adapter", metrics=tmp_path / "train.json", loss_csv=tmp_path / "loss.csv",
+                        base=tiny_base, data=data)
+    stats = stage.run(params, paths)
+    assert set(stats["repeat_seeds"]) == {"1", "7"}
+    runs = repeat_runs(paths.out)
+    assert list(runs) == [1, 7] and all((path / "loss.csv").exists() for path in runs.values())
+
+    def weights(folder):
+        return load_file(folder / "adapter_model.safetensors")
+
+    main, seed1 = weights(paths.out), weights(runs[1])
+    assert any(not torch.equal(main[k], seed1[k]) for k in main)          # another seed, another adapter
+    params.train.repeat_seeds = []
+    stage.run(params, stage.Paths(out=tmp_path / "again", metrics=tmp_path / "again.json",
+                                  loss_csv=tmp_path / "again.csv", base=tiny_base, data=data))
+    again = weights(tmp_path / "again")
+    assert all(torch.equal(main[k], again[k]) for k in main)              # the same seed reproduces it
+    assert repeat_runs(tmp_path / "again") == {}
+
+
+def test_repeat_seeds_must_be_new_seeds():
+    with pytest.raises(ValueError, match="distinct"):
+        TrainParams(seed=0, repeat_seeds=[0, 1])
+    with pytest.raises(ValueError, match="distinct"):
+        TrainParams(repeat_seeds=[2, 2])

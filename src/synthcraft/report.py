@@ -245,6 +245,39 @@ window.addEventListener('load', function () {
 """
 
 
+def mean_cell(r: dict, scale: float = 100, spec: str = ".1f") -> str:
+    return f"{scale * r['mean']:{spec}} ({scale * r['ci95'][0]:{spec}}–{scale * r['ci95'][1]:{spec}})"
+
+
+def open_set_section(set_name: str, report: dict) -> list[str]:
+    """Tables for one open-ended set: scores per model (x100, 95% CI), then paired differences."""
+    out = [f"<h2>Open-ended answers: {html.escape(set_name)}</h2>",
+           f'<p class="note">{report["items"]} items, answers of at most {report["max_new_tokens"]} tokens; '
+           f'skipped: {html.escape(json.dumps(report["skipped"]))}. ROUGE / BLEU x100.</p>']
+    rows = []
+    for name, r in report["models"].items():
+        judge = r.get("judge")
+        binary = judge["binary_accuracy"] if judge else None
+        rows.append([name, mean_cell(r["rougeL"]), mean_cell(r["rouge1"]), mean_cell(r["bleu4"]),
+                     f"{r['answer_words']['mean']:.1f}", r["empty_answers"],
+                     f"{100 * binary['accuracy']:.1f}% ({100 * binary['ci95'][0]:.1f}–{100 * binary['ci95'][1]:.1f})"
+                     if binary and binary["n"] else "judge off"])
+    out.append(table(["model", "ROUGE-L", "ROUGE-1", "BLEU-4", "words", "empty", "binary accuracy"], rows))
+    rows = []
+    for name, c in report["comparisons"].items():
+        binary = c.get("binary_accuracy")
+        rows.append([name.replace("_vs_", " vs "),
+                     f"{100 * c['rougeL']['difference']:+.2f} ({100 * c['rougeL']['ci95'][0]:+.2f} to "
+                     f"{100 * c['rougeL']['ci95'][1]:+.2f})",
+                     f"{100 * c['bleu4']['difference']:+.2f} ({100 * c['bleu4']['ci95'][0]:+.2f} to "
+                     f"{100 * c['bleu4']['ci95'][1]:+.2f})",
+                     f"{c['answer_words']['difference']:+.1f}",
+                     f"{100 * binary['difference']:+.1f} pts, p = {binary['mcnemar_p']:.3g}"
+                     if binary and binary["difference"] is not None else "—"])
+    out.append(table(["comparison", "Δ ROUGE-L", "Δ BLEU-4", "Δ words", "Δ binary accuracy"], rows))
+    return out
+
+
 def build(metrics_dir: Path, figures_dir: Path) -> str:
     """The report's HTML; every figure is also written to ``figures_dir`` as a PNG."""
     names = ("prepare", "embed", "retrieve", "generate", "filter", "train", "train_fewshot", "eval", "coverage")
@@ -311,6 +344,9 @@ def build(metrics_dir: Path, figures_dir: Path) -> str:
                 parts.append(table(["model", "5-gram weighted Jaccard", "shared 5-grams"],
                                    [[n, c["weighted_jaccard"], c["shared_ngrams"]]
                                     for n, c in report["contamination"].items()]))
+
+        for set_name, report in (evaluation.get("open_sets") or {}).items():
+            parts.extend(open_set_section(set_name, report))
 
     points = read_csv(metrics_dir / "coverage_points.csv")
     if m["coverage"] and points:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -36,12 +36,34 @@ class TrainParams:
     max_length: int = 1024
     bf16: str = "auto"        # auto: bf16 where the CPU/GPU supports it
     seed: int = 0
+    # More training runs with these seeds (same data, same recipe), saved inside the adapter under
+    # seeds/seed-<n>/; evaluate scores each and reports mean +- sd and a t-test across seeds.
+    repeat_seeds: list[int] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.seed in self.repeat_seeds or len(set(self.repeat_seeds)) != len(self.repeat_seeds):
+            raise ValueError(f"repeat_seeds {self.repeat_seeds} must be distinct and differ from seed {self.seed}")
 
 
 @dataclass
 class FewshotTrainParams:
     """The ``train_fewshot:`` section: what the few-shot-only baseline changes in ``train``."""
     effective_batch: int = 2  # CRAFT trains its XS baseline (the few-shots alone) with batch 2
+
+
+SEEDS_DIR = "seeds"
+
+
+def repeat_dir(adapter: str | Path, seed: int) -> Path:
+    """Where the run with training seed ``seed`` of ``train.repeat_seeds`` lives inside an adapter."""
+    return Path(adapter) / SEEDS_DIR / f"seed-{seed}"
+
+
+def repeat_runs(adapter: str | Path) -> dict[int, Path]:
+    """{seed: folder} of the repeated training runs saved inside ``adapter`` (empty: none)."""
+    runs = {int(p.name.removeprefix("seed-")): p for p in (Path(adapter) / SEEDS_DIR).glob("seed-*")
+            if (p / "adapter_config.json").exists()}
+    return dict(sorted(runs.items()))
 
 
 def tokenize_chat(tokenizer, messages: list[dict], max_length: int) -> dict:

@@ -40,3 +40,19 @@ def test_minimum_detectable_difference():
     # four times the items, half the detectable difference
     big = minimum_detectable_difference(np.tile(diff, 4), np.zeros(400))
     assert big == pytest.approx(minimum_detectable_difference(diff, np.zeros(100)) / 2, rel=0.01)
+
+
+def test_across_seeds_t_tests():
+    from synthcraft.evaluation.stats import across_seeds
+
+    # differences 1, 2, 3 from a seedless base: mean 2, sd 1, t = 2 / (1 / sqrt 3) = 3.464 with 2 df
+    one = across_seeds([1.5, 2.5, 3.5], 0.5)
+    assert one["mean"] == 2.5 and one["sd"] == 1.0 and one["difference_mean"] == 2.0
+    assert one["p"] == pytest.approx(0.0742, abs=1e-4) and one["test"].startswith("one-sample")
+    paired = across_seeds([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
+    assert paired["p"] == pytest.approx(one["p"]) and paired["test"] == "paired t over seeds"
+    welch = across_seeds([1.0, 2.0, 3.0], [0.0, 0.5], paired=False)
+    assert welch["test"] == "Welch t" and welch["difference_mean"] == pytest.approx(1.75)
+    assert across_seeds([0.3], 0.2)["p"] is None and across_seeds([0.3], 0.2)["sd"] is None   # one seed
+    with pytest.raises(ValueError, match="as many"):
+        across_seeds([1.0, 2.0], [1.0, 2.0, 3.0])

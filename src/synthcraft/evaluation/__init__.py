@@ -1,8 +1,12 @@
 """Evaluation: which data helps the student, and by how much, on the same items.
 
-    items.py          evaluation sets from any JSONL (MMLU layout or question/choices/answer)
+    items.py          evaluation sets from any JSONL: multiple choice, or open-ended (prompt, reference)
     scoring.py        option log-probabilities in letter and cloze form, one pass per question
     summaries.py      accuracy, correct-option rank and log-prob, position bias, paired comparisons
+    answers.py        the student's greedy answers to open-ended prompts, in its chat format
+    lexical.py        ROUGE (rouge-score) and BLEU (sacrebleu) per answer
+    judge.py          reference-based LLM judge (four criteria, binary accuracy) through any backend
+    openended.py      open-ended answers to a set report: lexical, judge, length, paired comparisons
     stats.py          Wilson intervals, exact McNemar, paired bootstrap, minimum detectable difference
     contamination.py  5-gram overlap of training data with the evaluation items (CRAFT 5.3)
     harness.py        the same items through lm-evaluation-harness, as a cross-check of scoring.py
@@ -15,21 +19,39 @@ from typing import Optional
 import torch
 
 from synthcraft import assets
-from synthcraft.evaluation.items import CRAFT_BIO_TOPICS, load_mcqa
+from synthcraft.evaluation.items import CRAFT_BIO_TOPICS, load_mcqa, load_open
+from synthcraft.evaluation.judge import JudgeParams
 from synthcraft.evaluation.scoring import FORMS
 from synthcraft.params import choice
 from synthcraft.runtime import pick_device
 
 
+KINDS = ("mcqa", "open")
+
+
 @dataclass
 class EvalSet:
-    """One evaluation set: a JSONL file, optionally narrowed to some subjects and the first N items."""
+    """One evaluation set: a JSONL file, optionally narrowed to some subjects and the first N items.
+    ``kind: mcqa`` scores the four options by log-probability; ``kind: open`` has each model write
+    an answer (at most ``max_new_tokens``) that is compared with the reference."""
     path: str = assets.MMLU
     subjects: list[str] = field(default_factory=list)   # [] = every item
     limit: Optional[int] = None
+    kind: str = "mcqa"
+    max_new_tokens: int = 64
+
+    def __post_init__(self):
+        choice(self.kind, KINDS, "kind")
 
     def load(self) -> list[dict]:
-        return load_mcqa(self.path, self.subjects or None, self.limit)
+        return self.load_counting_skips()[0]
+
+    def load_counting_skips(self) -> tuple[list[dict], dict[str, int]]:
+        """The items, and how many rows were skipped per reason (open sets drawn from multiple-choice
+        files skip questions that need their options)."""
+        if self.kind == "open":
+            return load_open(self.path, self.subjects or None, self.limit)
+        return load_mcqa(self.path, self.subjects or None, self.limit), {}
 
 
 @dataclass
@@ -46,6 +68,7 @@ class EvaluateParams:
     batch_size: int = 16
     bf16: str = "auto"                     # bf16 autocast where supported (2.2x faster here)
     device: str = "auto"
+    judge: JudgeParams = field(default_factory=JudgeParams)   # open sets only; off unless enabled
 
     def __post_init__(self):
         if "base" in self.models:
@@ -55,6 +78,11 @@ class EvaluateParams:
         if not self.sets:
             raise ValueError("sets is empty. Fix: name at least one evaluation set")
         choice(self.primary, FORMS, "primary")
+
+    def adapters(self, task_name: str) -> dict[str, str]:
+        """``models`` with ``{task}`` in a path replaced by the task's name, so the default paths
+        follow ``task.name`` (the train stages write models/adapters/<task>[-fewshot])."""
+        return {name: path.format(task=task_name) for name, path in self.models.items()}
 
     def comparisons(self) -> list[tuple[str, str]]:
         """(model, other) pairs: every model against base, and against the reference."""

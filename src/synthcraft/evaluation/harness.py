@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     params = load_section("evaluate", EvaluateParams)
     name = args.set or next(iter(params.sets))
+    if params.sets[name].kind != "mcqa":
+        raise SystemExit(f"evaluate.sets.{name} is kind {params.sets[name].kind!r}: the cross-check scores "
+                         f"multiple-choice sets only. Fix: pick one with --set")
     items = params.sets[name].load()[: args.limit]
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     model = load_model(args.model, args.adapter, "cpu")  # float32, no autocast: the two scorers see equal numbers

@@ -1,8 +1,10 @@
-"""Evaluation sets: multiple-choice items from any JSONL, and a stable key per item."""
+"""Evaluation sets from any JSONL: multiple-choice items and open-ended (prompt, reference) items,
+with a stable key per item."""
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from typing import Iterable, Optional
 
 from synthcraft import assets
@@ -47,3 +49,51 @@ def item_key(item: dict) -> str:
     """A short hash of the question and its choices: two runs are compared only on equal items."""
     text = "\x1f".join([item["question"], *item["choices"]])
     return hashlib.blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
+
+
+# An MMLU question turned open-ended loses its options; these only make sense with them.
+NEEDS_OPTIONS = re.compile(r"\b(following|these|above|below)\b|\bboth\b.*\band\b|\ball of\b|\bnone of\b", re.I)
+PROMPT_KEYS = ("prompt", "question", "instruction")
+REFERENCE_KEYS = ("reference", "answer", "summary")
+
+
+def load_open(path: str, subjects: Iterable[str] | None = None,
+              limit: Optional[int] = None) -> tuple[list[dict], dict[str, int]]:
+    """Open-ended items as {prompt, reference, subject}, and the count of rows skipped per reason.
+
+    Reads prompt / question / instruction with reference / answer / summary (the openqa and
+    summarization schemas, or any JSONL shaped so). A multiple-choice file (MMLU layout or
+    question/choices/answer) becomes open QA: the question is the prompt, the correct option's
+    text the reference; questions that point at their options ("which of the following") and
+    answers like "all of the above" mean nothing without them and are skipped, counted."""
+    items, skipped = [], {"needs_options": 0, "header_row": 0, "other_subject": 0}
+    wanted = set(subjects) if subjects else None
+    for line, row in enumerate(read_jsonl(assets.resolve(path)), start=1):
+        if row.get("question") == "question":
+            skipped["header_row"] += 1
+            continue
+        if wanted is not None and row.get("subject", row.get("topic")) not in wanted:
+            skipped["other_subject"] += 1
+            continue
+        if "answer_a" in row or "choices" in row:
+            choices = row.get("choices") or [row[f"answer_{c}"] for c in "abcd"]
+            answer = row.get("correct_answer", row.get("answer"))
+            index = answer if isinstance(answer, int) and not isinstance(answer, bool) else LETTERS.find(str(answer))
+            if not 0 <= index < len(choices):
+                raise ValueError(f"{path}:{line}: answer {answer!r} names no choice. Fix: a letter A-D or an index")
+            prompt, reference = row["question"], str(choices[index])
+            if NEEDS_OPTIONS.search(prompt) or NEEDS_OPTIONS.search(reference):
+                skipped["needs_options"] += 1
+                continue
+        else:
+            prompt = next((row[k] for k in PROMPT_KEYS if isinstance(row.get(k), str)), None)
+            reference = next((row[k] for k in REFERENCE_KEYS if isinstance(row.get(k), str)), None)
+            if not prompt or not reference:
+                raise ValueError(f"{path}:{line}: needs a prompt ({' / '.join(PROMPT_KEYS)}) and a reference "
+                                 f"({' / '.join(REFERENCE_KEYS)}), as strings. Fix: rename the fields or the line")
+        items.append({"prompt": prompt, "reference": reference, "subject": row.get("subject", row.get("topic", "all"))})
+    return items[:limit], {reason: n for reason, n in skipped.items() if n}
+
+
+def open_item_key(item: dict) -> str:
+    return hashlib.blake2b(f"{item['prompt']}\x1f{item['reference']}".encode("utf-8"), digest_size=6).hexdigest()

@@ -53,3 +53,30 @@ def minimum_detectable_difference(a: np.ndarray, b: np.ndarray) -> float:
     if len(diff) < 2:
         return float("nan")
     return float((Z_95 + Z_POWER_80) * diff.std(ddof=1) / math.sqrt(len(diff)))
+
+
+def across_seeds(values: list[float], other: list[float] | float, paired: bool = True) -> dict:
+    """A model trained with several seeds against ``other``: a number (base, which has no training
+    seed), a list paired seed by seed (a model trained with the same seeds), or, with
+    ``paired=False``, another model's runs (Welch). Mean +- sd of the model's values and of the
+    difference, and the t-test's two-sided p-value (None with one seed, or when nothing varies)."""
+    from scipy import stats
+
+    a = np.asarray(values, dtype=float)
+    if np.isscalar(other) or paired:
+        if not np.isscalar(other) and len(other) != len(a):
+            raise ValueError("paired runs need as many values on both sides")
+        diff = a - np.asarray(other, dtype=float)
+        test = "one-sample t (other has no seed)" if np.isscalar(other) else "paired t over seeds"
+        p = stats.ttest_1samp(diff, 0.0).pvalue if len(a) > 1 and diff.std() > 0 else None
+        difference, spread = float(diff.mean()), float(diff.std(ddof=1)) if len(a) > 1 else None
+    else:
+        b = np.asarray(other, dtype=float)
+        test = "Welch t"
+        p = stats.ttest_ind(a, b, equal_var=False).pvalue if min(len(a), len(b)) > 1 else None
+        difference, spread = float(a.mean() - b.mean()), None
+    def r(x):
+        return None if x is None or np.isnan(x) else round(float(x), 6)
+
+    return {"seeds": len(a), "mean": r(a.mean()), "sd": r(a.std(ddof=1)) if len(a) > 1 else None,
+            "difference_mean": r(difference), "difference_sd": r(spread), "test": test, "p": r(p)}
