@@ -198,6 +198,35 @@ def test_llamacpp_backend_constrained_and_seeded(smollm2_tokenizer):
         assert result.tokens_in == backend.count_tokens(prompt)
 
 
+def test_grammar_schema_drops_only_long_max_lengths():
+    from synthcraft.backends.llamacpp_backend import GRAMMAR_MAX_LENGTH, grammar_schema
+    from synthcraft.tasks import summarization
+
+    grammar = grammar_schema(summarization.SCHEMA)
+    assert "maxLength" not in grammar["properties"]["instruction"] and "maxLength" not in grammar["properties"]["summary"]
+    assert grammar["properties"]["summary"]["minLength"] == 20
+    assert summarization.SCHEMA["properties"]["summary"]["maxLength"] == 3000       # validation keeps it
+    assert grammar_schema(mcqa.SCHEMA) == mcqa.SCHEMA                               # short limits stay
+    assert GRAMMAR_MAX_LENGTH >= 400
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task_type", ["openqa", "summarization"])
+def test_llamacpp_backend_handles_every_task_schema(task_type, smollm2_tokenizer):
+    """llama.cpp refused the openqa schema's 1,200-character answer grammar (found by the first
+    openqa run); every task type's schema must decode."""
+    from synthcraft.backends.llamacpp_backend import LlamaCppBackend
+    from synthcraft.generation import render
+    from synthcraft.tasks import get_task_type
+
+    task = get_task_type(task_type)
+    backend = LlamaCppBackend(SMOLLM2_GGUF, context_length=2048)
+    prompt = render(smollm2_tokenizer, [{"role": "user", "content": task.instruction + "\n\nText: Cells divide."}])
+    request = GenerationRequest("0" * 24, [], prompt, 48, task.schema, Sampling())
+    (result,) = backend.generate([request])
+    assert result.finish_reason in ("stop", "length") and result.text.lstrip().startswith("{")
+
+
 @pytest.mark.slow
 def test_transformers_backend_constrained(smollm2_tokenizer):
     from synthcraft.backends.transformers_backend import TransformersBackend

@@ -14,6 +14,21 @@ from synthcraft.backends.base import GenerationRequest, GenerationResult
 
 
 NAME = "llamacpp"
+# llama.cpp spells a string's maxLength out as nested optional rules and refuses a grammar with
+# more than about 1,000 of them ("exceeds sane defaults"): the openqa answer (1,200 characters) and
+# the summarization text would fail. Longer limits are left out of the grammar only; max_tokens
+# still bounds the output, and the filter stage validates the full schema, maxLength included.
+GRAMMAR_MAX_LENGTH = 800
+
+
+def grammar_schema(schema):
+    """``schema`` without string ``maxLength`` limits above GRAMMAR_MAX_LENGTH (a copy)."""
+    if isinstance(schema, dict):
+        return {key: grammar_schema(value) for key, value in schema.items()
+                if not (key == "maxLength" and isinstance(value, int) and value > GRAMMAR_MAX_LENGTH)}
+    if isinstance(schema, list):
+        return [grammar_schema(value) for value in schema]
+    return schema
 
 
 @dataclass
@@ -53,7 +68,8 @@ class LlamaCppBackend:
 
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
-            self._grammars[key] = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)  # keep property order
+            self._grammars[key] = LlamaGrammar.from_json_schema(json.dumps(grammar_schema(schema)),  # keeps key order
+                                                                verbose=False)
         return self._grammars[key]
 
     def generate(self, requests: list[GenerationRequest]) -> Iterator[GenerationResult]:
