@@ -88,9 +88,13 @@ def test_open_sets_get_their_tables(tmp_path):
     metrics = tmp_path / "metrics"
     shutil.copytree(REPO / "metrics", metrics)
     evaluation = json.loads((metrics / "eval.json").read_text())
+    from synthcraft.evaluation.stats import across_seeds
+
+    report["across_seeds"] = {"tuned": {"rougeL": {"values": [0.3, 0.34], "vs_base": across_seeds([0.3, 0.34], 0.2)}}}
     (metrics / "eval.json").write_text(json.dumps({**evaluation, "open_sets": {"bio_open": report}}))
     _, paths = build(tmp_path / "out", metrics)
     page = paths.html.read_text()
     assert "<h2>Open-ended answers: bio_open" in page and "needs_options" in page
     assert "tuned vs base" in page and "+10.00 (+10.00 to +10.00)" in page   # ROUGE-L difference x100
     assert "100.0% (" in page                                                  # tuned: 2 of 2 judged
+    assert "<h3>Across training seeds" in page and "30.0, 34.0" in page and "+12.0 ± 2.8" in page

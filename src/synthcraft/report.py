@@ -249,6 +249,22 @@ def mean_cell(r: dict, scale: float = 100, spec: str = ".1f") -> str:
     return f"{scale * r['mean']:{spec}} ({scale * r['ci95'][0]:{spec}}–{scale * r['ci95'][1]:{spec}})"
 
 
+def seed_section(across: dict) -> list[str]:
+    """Models trained with several seeds (train.repeat_seeds): per measure the value per seed,
+    mean +- sd, and the t-tests across seeds against base and the reference."""
+    rows = []
+    for model, measures in across.items():
+        for measure, entry in measures.items():
+            for other, test in ((k.removeprefix("vs_"), v) for k, v in entry.items() if k.startswith("vs_")):
+                sd = test["difference_sd"]
+                rows.append([model, measure, ", ".join(f"{100 * v:.1f}" for v in entry["values"]),
+                             f"{100 * test['mean']:.1f} ± {100 * (test['sd'] or 0):.1f}", other,
+                             f"{100 * test['difference_mean']:+.1f}" + (f" ± {100 * sd:.1f}" if sd is not None else ""),
+                             test["test"], "—" if test["p"] is None else f"{test['p']:.3g}"])
+    return ["<h3>Across training seeds</h3>",
+            table(["model", "measure", "per seed (x100)", "mean ± sd", "against", "difference ± sd", "test", "p"], rows)]
+
+
 def open_set_section(set_name: str, report: dict) -> list[str]:
     """Tables for one open-ended set: scores per model (x100, 95% CI), then paired differences."""
     out = [f"<h2>Open-ended answers: {html.escape(set_name)}</h2>",
@@ -336,6 +352,8 @@ def build(metrics_dir: Path, figures_dir: Path) -> str:
                     for name, c in report["comparisons"].items() for form, r in c.items()]
             parts.append(table(["comparison", "form", "Δ accuracy (pts)", "95% CI", "discordant", "McNemar p",
                                 "detectable (pts)", "Δ mean log P(correct)"], rows))
+            if report.get("across_seeds"):
+                parts.extend(seed_section(report["across_seeds"]))
             figure(f"letters_{set_name}", letters_figure(set_name, report), f"predicted letters on {set_name}")
             bias = report["position_bias"]["letter"]
             parts.append(f'<p class="note">Always answering {bias["majority_letter"]} (the key\'s most common '
@@ -347,6 +365,8 @@ def build(metrics_dir: Path, figures_dir: Path) -> str:
 
         for set_name, report in (evaluation.get("open_sets") or {}).items():
             parts.extend(open_set_section(set_name, report))
+            if report.get("across_seeds"):
+                parts.extend(seed_section(report["across_seeds"]))
 
     points = read_csv(metrics_dir / "coverage_points.csv")
     if m["coverage"] and points:
