@@ -32,18 +32,17 @@ from pathlib import Path
 from synthcraft.evaluation import EvaluateParams, load_model
 from synthcraft.evaluation.answers import generate_answers
 from synthcraft.evaluation.contamination import contamination
-from synthcraft.evaluation.items import item_key, open_item_key
-from synthcraft.evaluation.judge import binary_accuracy, run_judge
-from synthcraft.evaluation.lexical import METRICS, lexical_scores
-from synthcraft.evaluation.openended import Answered, open_set_report
-from synthcraft.evaluation.stats import across_seeds
+from synthcraft.evaluation.items import item_key
+from synthcraft.evaluation.lexical import lexical_scores
+from synthcraft.evaluation.openended import Answered, answer_rows, judge_answers, open_set_report
 from synthcraft.evaluation.scoring import FORMS, score_items
+from synthcraft.evaluation.seeds import add_seed_summaries, model_runs
 from synthcraft.evaluation.summaries import Scored, accuracy, accuracy_by_subject, set_report
 from synthcraft.files import atomic_write_text, read_jsonl, write_json, write_jsonl
 from synthcraft.runtime import autocast, pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths
 from synthcraft.tasks import TaskParams
-from synthcraft.training import TRAINING_DATA, repeat_runs
+from synthcraft.training import TRAINING_DATA
 
 
 @dataclass
@@ -103,7 +102,7 @@ def run(params, paths: Paths) -> dict:
     metrics["sets"] = reports
     if open_sets:
         if p.judge.enabled:
-            metrics["judge"] = judge_answers(answered, p.judge, paths)
+            metrics["judge"] = judge_answers(answered, p.judge, paths.judge_cache)
         metrics["open_sets"] = {
             name: {**open_set_report(answered[name], p.comparisons(), p.bootstrap_resamples, loaded[name][1],
                                      p.sets[name].max_new_tokens),
@@ -121,74 +120,11 @@ def run(params, paths: Paths) -> dict:
     return metrics
 
 
-def model_runs(models: dict[str, str]) -> dict[str, str | None]:
-    """Every model to score: base, each adapter, and each adapter's repeated training runs
-    (train.repeat_seeds) as '<name>@seed<n>'."""
-    runs = {"base": None}
-    for name, adapter in models.items():
-        runs[name] = adapter
-        runs.update({f"{name}@seed{seed}": str(path) for seed, path in repeat_runs(adapter).items()})
-    return runs
-
-
-def add_seed_summaries(report: dict, models: dict[str, str], reference: str | None, runs: dict,
-                       values: dict[str, dict[str, float]]) -> None:
-    """For each model trained with repeated seeds: per measure, mean +- sd across its runs and the
-    t-test against base (one-sample on the differences) and against the reference (paired by seed
-    when both were trained with the same seeds, else Welch)."""
-    seeds_of = {name: [run.split("@seed")[1] for run in runs if run.startswith(f"{name}@seed")] for name in models}
-    summaries = {}
-    for name in models:
-        if not seeds_of[name]:
-            continue
-        group = [name] + [f"{name}@seed{s}" for s in seeds_of[name]]
-        summaries[name] = {}
-        for measure, value in values.items():
-            mine = [value[run] for run in group]
-            entry = {"values": [round(v, 4) for v in mine], "vs_base": across_seeds(mine, value["base"])}
-            if reference not in (None, name):
-                other = [value[reference]] + [value[f"{reference}@seed{s}"] for s in seeds_of[reference]]
-                entry[f"vs_{reference}"] = across_seeds(mine, other, paired=seeds_of[reference] == seeds_of[name])
-            summaries[name][measure] = entry
-    if summaries:
-        report["across_seeds"] = summaries
-
-
 def contamination_by_model(models: dict[str, str], eval_texts: list[str]) -> dict:
     """5-gram overlap of each adapter's training data with the evaluation texts (CRAFT 5.3)."""
     return {name: contamination([" ".join(m["content"] for m in row["messages"])
                                  for row in read_jsonl(Path(adapter) / TRAINING_DATA)], eval_texts)
             for name, adapter in models.items()}
-
-
-def judge_answers(answered: dict[str, dict[str, Answered]], judge, paths: Paths) -> dict:
-    """Every answer of every model on every open set through the judge (one resumable batch);
-    verdicts are attached to each ``Answered``. Returns the judge's request stats."""
-    rows = [{"key": (set_name, model_name, index), "question": item["prompt"], "reference": item["reference"],
-             "answer": a.answers[index]["answer"]}
-            for set_name, by_model in answered.items() for model_name, a in by_model.items()
-            for index, item in enumerate(a.items)]
-    verdicts, stats = run_judge(rows, judge, paths.judge_cache, paths.judge_cache / "verdicts.jsonl")
-    for set_name, by_model in answered.items():
-        for model_name, a in by_model.items():
-            a.verdicts = [verdicts[(set_name, model_name, index)] for index in range(len(a.items))]
-    logging.info("judge: %d answers, %d without a valid verdict", len(rows), stats["invalid_verdicts"])
-    return {"backend": judge.backend, "model": judge.model, **stats}
-
-
-def answer_rows(answered: dict[str, dict[str, Answered]]) -> list[dict]:
-    """One row per open set x item x model: the answer, its lexical scores and the judge's verdict."""
-    rows = []
-    for set_name, by_model in answered.items():
-        for model_name, a in by_model.items():
-            for index, item in enumerate(a.items):
-                verdict = a.verdicts[index] if a.verdicts else None
-                rows.append({"set": set_name, "item": index, "item_key": open_item_key(item), "subject": item["subject"],
-                             "model": model_name, "prompt": item["prompt"], "reference": item["reference"],
-                             **a.answers[index],
-                             **{metric: round(float(a.lexical[metric][index]), 4) for metric in METRICS},
-                             "judge": verdict, "binary_accuracy": binary_accuracy(verdict) if verdict else None})
-    return rows
 
 
 def csv_text(header: list[str], rows) -> str:

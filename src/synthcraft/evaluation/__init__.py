@@ -7,6 +7,7 @@
     lexical.py        ROUGE (rouge-score) and BLEU (sacrebleu) per answer
     judge.py          reference-based LLM judge (four criteria, binary accuracy) through any backend
     openended.py      open-ended answers to a set report: lexical, judge, length, paired comparisons
+    seeds.py          repeated training seeds: the runs to score, mean +- sd and t-tests across them
     stats.py          Wilson intervals, exact McNemar, paired bootstrap, minimum detectable difference
     contamination.py  5-gram overlap of training data with the evaluation items (CRAFT 5.3)
     harness.py        the same items through lm-evaluation-harness, as a cross-check of scoring.py

@@ -1,13 +1,17 @@
 """Open-ended answers, from per-item scores to what eval.json reports for one set: lexical overlap
-with the reference, the judge's ratings, answer length, and paired comparisons between models."""
+with the reference, the judge's ratings, answer length, and paired comparisons between models;
+the judge run over every answer, and the per-answer table."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
-from synthcraft.evaluation.judge import binary_vector, judge_summary
+from synthcraft.evaluation.items import open_item_key
+from synthcraft.evaluation.judge import JudgeParams, binary_accuracy, binary_vector, judge_summary, run_judge
 from synthcraft.evaluation.lexical import METRICS, corpus_bleu
 from synthcraft.evaluation.stats import mcnemar_exact, paired_bootstrap
 
@@ -79,3 +83,33 @@ def open_set_report(results: dict[str, Answered], comparisons: list[tuple[str, s
         "models": {name: model_report(answered, resamples) for name, answered in results.items()},
         "comparisons": {f"{a}_vs_{b}": compare_answers(results[a], results[b], resamples) for a, b in comparisons},
     }
+
+
+def judge_answers(answered: dict[str, dict[str, Answered]], judge: JudgeParams, cache: Path) -> dict:
+    """Every answer of every model on every open set through the judge (one resumable batch);
+    verdicts are attached to each ``Answered``. Returns the judge's request stats."""
+    rows = [{"key": (set_name, model_name, index), "question": item["prompt"], "reference": item["reference"],
+             "answer": a.answers[index]["answer"]}
+            for set_name, by_model in answered.items() for model_name, a in by_model.items()
+            for index, item in enumerate(a.items)]
+    verdicts, stats = run_judge(rows, judge, cache, cache / "verdicts.jsonl")
+    for set_name, by_model in answered.items():
+        for model_name, a in by_model.items():
+            a.verdicts = [verdicts[(set_name, model_name, index)] for index in range(len(a.items))]
+    logging.info("judge: %d answers, %d without a valid verdict", len(rows), stats["invalid_verdicts"])
+    return {"backend": judge.backend, "model": judge.model, **stats}
+
+
+def answer_rows(answered: dict[str, dict[str, Answered]]) -> list[dict]:
+    """One row per open set x item x model: the answer, its lexical scores and the judge's verdict."""
+    rows = []
+    for set_name, by_model in answered.items():
+        for model_name, a in by_model.items():
+            for index, item in enumerate(a.items):
+                verdict = a.verdicts[index] if a.verdicts else None
+                rows.append({"set": set_name, "item": index, "item_key": open_item_key(item), "subject": item["subject"],
+                             "model": model_name, "prompt": item["prompt"], "reference": item["reference"],
+                             **a.answers[index],
+                             **{metric: round(float(a.lexical[metric][index]), 4) for metric in METRICS},
+                             "judge": verdict, "binary_accuracy": binary_accuracy(verdict) if verdict else None})
+    return rows
