@@ -7,7 +7,8 @@
 Writes data/generated/<task>.jsonl (one row per request, sorted by id, no timings: its hash
 depends only on inputs and params) and metrics/generate.json (counts, tokens, speed).
 Resumable: committed parts live in cache/generate/<task>/ (not a DVC output); a re-run skips
-finished request ids.
+finished request ids and retries errored ones. More errors than generate.max_error_share, or a
+refused API key, stop the stage with a non-zero exit naming the first error and its fix.
 """
 import logging
 from dataclasses import dataclass
@@ -48,14 +49,15 @@ def run(params, paths: Paths) -> dict:
                            options=p.backend_options)
 
     out = paths.out / f"{task.name}.jsonl"
-    stats = run_requests(pairs, backend, out, paths.parts / task.name, commit_every=p.commit_every)
+    stats = run_requests(pairs, backend, out, paths.parts / task.name, commit_every=p.commit_every,
+                         max_error_share=p.max_error_share)
     completed = [r for r in read_jsonl(out) if r["finish_reason"] in ("stop", "length")]
     parsed = sum(extract_json(r["text"]) is not None for r in completed)  # the backend's JSON yield
     stats.update(backend=p.backend, model=p.model, json_yield=round(parsed / len(completed), 4) if completed else None)
     write_json(paths.metrics, stats)
-    logging.info("generated %d of %d requests (%d resumed, %d too long, %d errors); JSON yield %s",
-                 stats["completed"], stats["requests"], stats["resumed"], stats["skipped_too_long"],
-                 stats["errors"], stats["json_yield"])
+    logging.info("generated %d of %d requests (%d resumed, %d retried, %d too long, %d errors %s); JSON yield %s",
+                 stats["completed"], stats["requests"], stats["resumed"], stats["retried"],
+                 stats["skipped_too_long"], stats["errors"], stats["errors_by_kind"], stats["json_yield"])
     return stats
 
 

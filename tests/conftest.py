@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -177,27 +178,37 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def llama_server():
-    """llama-cpp-python's OpenAI-compatible server on SmolLM2, on a free loopback port: the real
-    server behind the openai backend's tests."""
+def start_llama_server(port: int | None = None, *extra_args: str) -> tuple[subprocess.Popen, str]:
+    """llama-cpp-python's OpenAI-compatible server on SmolLM2 at 127.0.0.1:``port`` (a free one by
+    default), started and answering; returns (process, base URL without /v1)."""
     if not has_module("llama_cpp") or not has_module("uvicorn"):
         pytest.skip("llama-cpp-python[server] is not installed (make setup installs it; it compiles llama.cpp)")
-    port = free_port()
+    port = port or free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(assets.resolve(SMOLLM2_GGUF)),
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--verbose", "False"]
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--verbose", "False", *extra_args]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
             urllib.request.urlopen(url + "/v1/models", timeout=1)
-            break
+            return server, url
+        except urllib.error.HTTPError:  # up, and asking for a key
+            return server, url
         except OSError:
             time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail("llama_cpp.server did not start within 60 s")
-    yield url
+    server.kill()
+    pytest.fail("llama_cpp.server did not start within 60 s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
     server.terminate()
     server.wait(10)
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """The real server behind the openai backend's tests (see ``start_llama_server``)."""
+    server, url = start_llama_server()
+    yield url
+    stop_server(server)

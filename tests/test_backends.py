@@ -173,7 +173,7 @@ def test_openai_backend_reports_exhausted_retries(llama_server):
         (result,) = backend.generate([request(0)])
     finally:
         proxy.close()
-    assert result.finish_reason == "error" and "InternalServerError" in result.error
+    assert result.finish_reason == "error" and "InternalServerError" in result.error and result.error_kind == "server"
     assert proxy.seen == ["500"] * 3  # first try + 2 retries
 
 

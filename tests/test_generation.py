@@ -6,7 +6,8 @@ import pytest
 
 from synthcraft.backends.base import GenerationRequest, GenerationResult
 from synthcraft.backends.base import Sampling
-from synthcraft.generation import run_requests
+from synthcraft.backends.base import BackendAuthError
+from synthcraft.generation import GenerationError, run_requests
 from synthcraft.methods.craft.template import build_requests
 from synthcraft.tasks import mcqa
 
@@ -64,6 +65,67 @@ def test_rows_from_other_params_are_ignored(tmp_path):
     stats = run_requests(other, CountingBackend(), tmp_path / "a.jsonl", tmp_path / "parts", progress=False)
     assert stats["requests"] == 1 and stats["resumed"] == 0
     assert len((tmp_path / "a.jsonl").read_text().splitlines()) == 1
+
+
+class FlakyBackend(CountingBackend):
+    """Fails the requests whose index is in ``failing`` (an outage), or refuses the key after
+    ``refuse_after`` answers; like a server once its own retries are spent."""
+
+    def __init__(self, failing=(), refuse_after=None):
+        super().__init__()
+        self.failing, self.refuse_after = set(failing), refuse_after
+
+    def fix_for(self, kind, section):
+        return f"start the server named by {section}.openai.base_url"
+
+    def generate(self, requests):
+        for request in requests:
+            if self.refuse_after is not None and len(self.seen) >= self.refuse_after:
+                raise BackendAuthError("http://server refused the API key: 401", "MY_KEY")
+            if int(request.id, 16) in self.failing:
+                yield GenerationResult(request.id, "", 0, 0, "error", error="APIConnectionError: refused",
+                                       error_kind="connection")
+                continue
+            self.seen.append(request.id)
+            yield GenerationResult(request.id, json.dumps({"question": f"q {request.id}"}), 10, 5, "stop")
+
+
+def test_errors_are_retried_not_cached(tmp_path):
+    clean = tmp_path / "clean.jsonl"
+    run_requests(requests(10), CountingBackend(), clean, tmp_path / "clean-parts", progress=False)
+    # A short outage within the allowance: the run succeeds and records the errors, by kind.
+    stats = run_requests(requests(10), FlakyBackend(failing={2, 5}), tmp_path / "out.jsonl", tmp_path / "parts",
+                         commit_every=3, max_error_share=0.2, progress=False)
+    assert (stats["completed"], stats["errors"], stats["errors_by_kind"]) == (8, 2, {"connection": 2})
+    # The next run asks again for exactly the two that failed, and ends equal to a run without them.
+    backend = CountingBackend()
+    stats = run_requests(requests(10), backend, tmp_path / "out.jsonl", tmp_path / "parts", progress=False)
+    assert (stats["resumed"], stats["retried"], stats["errors"]) == (8, 2, 0)
+    assert backend.seen == [f"{2:024x}", f"{5:024x}"]
+    assert (tmp_path / "out.jsonl").read_bytes() == clean.read_bytes()
+
+
+def test_error_share_past_the_threshold_stops_the_run(tmp_path):
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(GenerationError) as stop:
+        run_requests(requests(20), FlakyBackend(failing=set(range(20))), out, tmp_path / "parts",
+                     commit_every=4, max_error_share=0.1, progress=False)
+    message = str(stop.value)
+    # 0.1 of 20 allows 2: the third error ends the run in the first part, not after all 20 requests.
+    assert "4 of the 4 requests attempted so far failed ({'connection': 4})" in message
+    assert "First error: APIConnectionError: refused" in message
+    assert "Fix: start the server named by generate.openai.base_url" in message
+    assert not out.exists() and stop.value.code != 0
+
+
+def test_refused_key_stops_at_once_and_keeps_finished_work(tmp_path):
+    with pytest.raises(GenerationError) as stop:
+        run_requests(requests(10), FlakyBackend(refuse_after=5), tmp_path / "out.jsonl", tmp_path / "parts",
+                     commit_every=4, section="evaluate.judge", progress=False)
+    assert "evaluate.judge.openai.api_key_env (now 'MY_KEY')" in str(stop.value)
+    backend = CountingBackend()
+    stats = run_requests(requests(10), backend, tmp_path / "out.jsonl", tmp_path / "parts", progress=False)
+    assert stats["resumed"] == 5 and len(backend.seen) == 5  # the part cut by the refusal was committed too
 
 
 def test_build_requests_groups_by_fewshot_prefix(smollm2_tokenizer):

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -19,7 +20,7 @@ from tqdm.auto import tqdm
 
 from synthcraft import assets
 from synthcraft.backends import BACKENDS, llamacpp_backend, openai_backend, transformers_backend, vllm_backend
-from synthcraft.backends.base import Backend, GenerationRequest, Sampling
+from synthcraft.backends.base import Backend, BackendAuthError, GenerationRequest, Sampling
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.params import choice
 
@@ -44,6 +45,7 @@ class GenerateParams:
     seed: int = 0
     context_length: int = 4096           # longer prompts are skipped and counted, never truncated
     commit_every: int = 16               # requests per committed part (resume granularity only)
+    max_error_share: float = 0.02        # more failed requests than this share stops the stage (non-zero exit)
     llamacpp: llamacpp_backend.Options = field(default_factory=llamacpp_backend.Options)
     transformers: transformers_backend.Options = field(default_factory=transformers_backend.Options)
     vllm: vllm_backend.Options = field(default_factory=vllm_backend.Options)
@@ -51,6 +53,8 @@ class GenerateParams:
 
     def __post_init__(self):
         choice(self.backend, BACKENDS, "backend")
+        if not 0 <= self.max_error_share < 1:
+            raise ValueError(f"max_error_share={self.max_error_share} must be in [0, 1)")
 
     @property
     def sampling(self) -> Sampling:
@@ -92,25 +96,52 @@ def request_id(*parts) -> str:
     return hashlib.blake2b(json.dumps(plain, sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
+class GenerationError(SystemExit):
+    """Generation stopped because its results cannot be trusted (refused credentials, or more
+    failed requests than ``max_error_share`` allows). A ``SystemExit``: the stage prints the message
+    and exits non-zero, so DVC does not record the stage as done. Finished requests stay committed
+    and a re-run retries only the rest."""
+
+
 def _read_parts(parts_dir: Path) -> dict[str, dict]:
+    # Parts are read in the order they were written: a retried request's later row wins.
     return {row["id"]: row for part in sorted(parts_dir.glob("part-*.jsonl")) for row in read_jsonl(part)}
 
 
+def _error_message(section: str, backend: Backend, errors: list[dict], attempted: int, total: int,
+                   max_error_share: float, parts_dir: Path) -> str:
+    first = errors[0]
+    kinds = Counter(row.get("error_kind") or "other" for row in errors)
+    fix = backend.fix_for(first.get("error_kind"), section) if hasattr(backend, "fix_for") else "see the message above"
+    return (f"{section}: {len(errors)} of the {attempted} requests attempted so far failed ({dict(kinds)}); "
+            f"{section}.max_error_share = {max_error_share} allows {int(max_error_share * total)} of {total}.\n"
+            f"First error: {first['error']}\nFix: {fix}. Finished requests are kept in {parts_dir}; "
+            f"a re-run retries only the failed and unfinished ones.")
+
+
 def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, out_file: Path, parts_dir: Path,
-                 *, commit_every: int = 16, progress: bool = True) -> dict:
-    """Generate every request not already in ``parts_dir``; write ``out_file`` sorted by id.
+                 *, commit_every: int = 16, max_error_share: float = 0.0, section: str = "generate",
+                 progress: bool = True) -> dict:
+    """Generate every request not already finished in ``parts_dir``; write ``out_file`` sorted by id.
 
     ``pairs`` are (request, provenance) in execution order; provenance is copied into each row.
-    Returns counts, tokens and speed (over all runs that contributed, resumed ones included).
+    Only completed and too-long-skipped requests count as finished: an errored one is attempted
+    again on the next run. Errors past ``max_error_share`` of all requests, or refused
+    credentials, stop the run with a ``GenerationError`` naming the first error and its fix
+    (``section`` is the params section to name, e.g. ``generate``). Returns counts, errors by
+    kind, tokens and speed (over all runs that contributed, resumed ones included).
     """
     parts_dir.mkdir(parents=True, exist_ok=True)
     wanted = {request.id for request, _ in pairs}
-    done = {i: row for i, row in _read_parts(parts_dir).items() if i in wanted}  # other params' rows are stale
-    stats = {"requests": len(pairs), "resumed": len(done), "completed": 0, "skipped_too_long": 0, "errors": 0}
+    earlier = {i: row for i, row in _read_parts(parts_dir).items() if i in wanted}  # other params' rows are stale
+    done = {i: row for i, row in earlier.items() if row["finish_reason"] != "error"}
+    stats = {"requests": len(pairs), "resumed": len(done), "retried": len(earlier) - len(done), "completed": 0,
+             "skipped_too_long": 0, "errors": 0}
     todo = [(r, p) for r, p in pairs if r.id not in done]
+    allowed_errors = int(max_error_share * len(pairs))
     n_parts = len(list(parts_dir.glob("part-*.jsonl")))
-    started, tokens_out = time.perf_counter(), 0
-    with tqdm(total=len(todo), unit="sample", desc="generate", disable=not progress, dynamic_ncols=True) as bar:
+    started, tokens_out, errors = time.perf_counter(), 0, []
+    with tqdm(total=len(todo), unit="sample", desc=section, disable=not progress, dynamic_ncols=True) as bar:
         for start in range(0, len(todo), commit_every):
             chunk = todo[start: start + commit_every]
             chunk_started = time.perf_counter()
@@ -119,26 +150,44 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
                 prompt_tokens = backend.count_tokens(request.prompt)
                 if prompt_tokens + request.max_tokens > backend.context_length:
                     rows.append({"id": request.id, **provenance, "text": "", "tokens_in": prompt_tokens,
-                                 "tokens_out": 0, "finish_reason": "skipped_too_long", "error": None})
+                                 "tokens_out": 0, "finish_reason": "skipped_too_long", "error": None,
+                                 "error_kind": None})
                 else:
                     runnable.append((request, provenance))
             provenance_of = {r.id: p for r, p in runnable}
-            for result in backend.generate([r for r, _ in runnable]):
-                rows.append({**asdict(result), **provenance_of[result.id]})
-                tokens_out += result.tokens_out
-                bar.update(1)
-                bar.set_postfix(tok_s=f"{tokens_out / (time.perf_counter() - started):.1f}")
-            bar.update(len(chunk) - len(runnable))
+            refused = None
+            try:
+                for result in backend.generate([r for r, _ in runnable]):
+                    rows.append({**asdict(result), **provenance_of[result.id]})
+                    tokens_out += result.tokens_out
+                    bar.update(1)
+                    bar.set_postfix(tok_s=f"{tokens_out / (time.perf_counter() - started):.1f}")
+            except BackendAuthError as err:
+                refused = err  # commit what this chunk finished, then stop
+            if refused is None:
+                bar.update(len(chunk) - len(runnable))
             # Each row's share of the chunk's wall time, so speed figures survive a resume.
             chunk_seconds = time.perf_counter() - chunk_started
             for row in rows:
                 row["seconds"] = round(chunk_seconds / len(rows), 4)
-            write_jsonl(parts_dir / f"part-{n_parts:06d}.jsonl", rows, fsync=True)
-            n_parts += 1
+            if rows:
+                write_jsonl(parts_dir / f"part-{n_parts:06d}.jsonl", rows, fsync=True)
+                n_parts += 1
             done.update({row["id"]: row for row in rows})
+            errors += [row for row in rows if row["finish_reason"] == "error"]
+            if refused is not None:
+                raise GenerationError(
+                    f"{section}: {refused}\nFix: put a valid key in the environment variable named by "
+                    f"{section}.openai.api_key_env (now {refused.env_var!r}) and re-run; finished requests are "
+                    f"kept in {parts_dir}.")
+            if len(errors) > allowed_errors:  # the run can no longer succeed: stop spending requests
+                raise GenerationError(_error_message(section, backend, errors, start + len(chunk), len(pairs),
+                                                     max_error_share, parts_dir))
     for row in done.values():
         reason = row["finish_reason"]
         stats["skipped_too_long" if reason == "skipped_too_long" else "errors" if reason == "error" else "completed"] += 1
+    stats["errors_by_kind"] = dict(sorted(Counter(row.get("error_kind") or "other" for row in done.values()
+                                                  if row["finish_reason"] == "error").items()))
     stats["tokens_in"] = sum(row["tokens_in"] for row in done.values())
     stats["tokens_out"] = sum(row["tokens_out"] for row in done.values())
     seconds = sum(row.get("seconds", 0.0) for row in done.values())

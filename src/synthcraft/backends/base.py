@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
 
-
 @dataclass(frozen=True)
 class Sampling:
     """How tokens are drawn; the defaults are CRAFT B.5's (temperature 0.7, top-p 0.9, top-k 40)."""
@@ -39,14 +38,27 @@ class GenerationResult:
     tokens_out: int
     finish_reason: str       # "stop", "length", or "error"
     error: str | None = None
+    error_kind: str | None = None   # with an error: connection | timeout | rate_limit | server | refused | ...
+
+
+class BackendAuthError(RuntimeError):
+    """The server refused the credentials: every further request would fail the same way, so the
+    run stops at once instead of recording errors. ``env_var`` names where the key was read from."""
+
+    def __init__(self, message: str, env_var: str):
+        super().__init__(message)
+        self.env_var = env_var
 
 
 class Backend(Protocol):
+    """Local engines raise on failure (nothing is recorded). Servers return a result with
+    ``finish_reason="error"`` and an ``error_kind`` once their own retries are spent, raise
+    ``BackendAuthError`` for refused credentials, and may offer ``fix_for(kind, section)``: the
+    sentence the runner prints to tell the user how to fix that kind of error."""
     name: str
     context_length: int
 
     def count_tokens(self, prompt: str) -> int: ...
-
 
     def generate(self, requests: list[GenerationRequest]) -> Iterator[GenerationResult]:
         """Results for ``requests``, in any order; each carries its request's id."""

@@ -12,9 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
-from synthcraft.backends.base import GenerationRequest, GenerationResult
-
-
+from synthcraft.backends.base import BackendAuthError, GenerationRequest, GenerationResult
 from synthcraft.params import choice
 
 NAME = "openai"
@@ -67,6 +65,28 @@ def chat_kwargs(request: GenerationRequest, model: str, style: str = "json_schem
     }
 
 
+def error_kind(err) -> str:
+    """The class of a failed request, for metrics and for the fix the runner suggests."""
+    import openai
+
+    kinds = [(openai.APITimeoutError, "timeout"), (openai.APIConnectionError, "connection"),
+             (openai.RateLimitError, "rate_limit"), (openai.NotFoundError, "not_found"),
+             (openai.InternalServerError, "server"), (openai.APIStatusError, "refused")]
+    return next((kind for cls, kind in kinds if isinstance(err, cls)), "other")
+
+
+# How to fix each kind of error; {s} is the params section the backend was built from.
+FIXES = {
+    "connection": "is the server running at {s}.openai.base_url ({url})? Start it and re-run",
+    "timeout": "the server is too slow for {s}.openai.timeout_s: raise it, or lower {s}.openai.concurrency",
+    "rate_limit": "the server keeps answering 429: lower {s}.openai.concurrency or raise {s}.openai.max_retries",
+    "not_found": "check {s}.openai.server_model against the names the server lists at {url}/models",
+    "server": "the server failed (5xx): see its log",
+    "refused": "the server rejected the request: with llama-cpp-python's server set "
+               "{s}.openai.response_format=json_object; otherwise see the message above",
+}
+
+
 class OpenAIBackend:
     name = NAME
 
@@ -79,6 +99,7 @@ class OpenAIBackend:
         api_key = os.environ.get(api_key_env) or "not-needed-for-local-servers"
         self.client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=timeout_s)
         self.model, self.concurrency, self.style = model, concurrency, response_format
+        self.base_url, self.api_key_env = base_url, api_key_env
         self.context_length = context_length
         self.tokenizer = tokenizer
 
@@ -92,11 +113,17 @@ class OpenAIBackend:
 
         try:
             response = self.client.chat.completions.create(**chat_kwargs(request, self.model, self.style))
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as err:
+            raise BackendAuthError(f"{self.base_url} refused the API key: {err}"[:500], self.api_key_env) from err
         except openai.APIError as err:  # retries exhausted, or a 4xx that retrying cannot fix
-            return GenerationResult(request.id, "", 0, 0, "error", error=f"{type(err).__name__}: {err}"[:500])
+            return GenerationResult(request.id, "", 0, 0, "error", error=f"{type(err).__name__}: {err}"[:500],
+                                    error_kind=error_kind(err))
         choice, usage = response.choices[0], response.usage
         return GenerationResult(request.id, choice.message.content or "", usage.prompt_tokens if usage else 0,
                                 usage.completion_tokens if usage else 0, choice.finish_reason or "stop")
+
+    def fix_for(self, kind: str, section: str) -> str:
+        return FIXES.get(kind, "see the message above").format(s=section, url=self.base_url.rstrip("/"))
 
     def generate(self, requests: list[GenerationRequest]) -> Iterator[GenerationResult]:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:

@@ -125,7 +125,8 @@ def run_judge(rows: list[dict], params: JudgeParams, parts_dir: Path, out_file: 
     pairs, keys_of = build_requests(rows, tokenizer, params)
     backend = make_backend(params.backend, params.model, context_length=params.context_length,
                            tokenizer=params.tokenizer, options=params.backend_options)
-    stats = run_requests(pairs, backend, out_file, parts_dir, commit_every=params.commit_every)
+    stats = run_requests(pairs, backend, out_file, parts_dir, commit_every=params.commit_every,
+                         max_error_share=params.max_error_share, section="evaluate.judge")
     verdicts = {row["key"]: None for row in rows}
     for result in read_jsonl(out_file):
         if result["id"] in keys_of and result["finish_reason"] in ("stop", "length"):

@@ -1,0 +1,74 @@
+"""The generate stage in-process against a real llama-cpp-python server: an outage and a refused
+key fail the stage clearly, and a re-run after the outage completes every request with the same
+output as a run that never saw it."""
+from pathlib import Path
+from types import SimpleNamespace
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import REPO, SMOLLM2_GGUF, free_port, load_stage, start_llama_server, stop_server, tiny_corpus
+from synthcraft.backends import openai_backend
+from synthcraft.generation import GenerateParams, GenerationError
+from synthcraft.tasks import TaskParams
+
+stage = load_stage("generate")
+
+
+def setup(tmp_path: Path, port: int, name: str, api_key_env: str = "SYNTHCRAFT_TEST_KEY"):
+    retrieved = tmp_path / "retrieved"
+    if not retrieved.exists():
+        docs = [{"doc_id": d["id"], "text": d["text"]} for d in tiny_corpus(30)[:4]]
+        retrieved.mkdir()
+        pq.write_table(pa.Table.from_pylist(docs), retrieved / "bioqa.parquet")
+    options = openai_backend.Options(base_url=f"http://127.0.0.1:{port}/v1", server_model="smollm2",
+                                     api_key_env=api_key_env, response_format="json_object", concurrency=2,
+                                     max_retries=1, timeout_s=60)
+    generate = GenerateParams(backend="openai", model=SMOLLM2_GGUF, max_tokens=48, openai=options)
+    params = SimpleNamespace(task=TaskParams(), generate=generate)
+    paths = stage.Paths(retrieved=retrieved, fewshots=REPO / "data/fewshots", out=tmp_path / name / "generated",
+                        parts=tmp_path / name / "parts", metrics=tmp_path / name / "generate.json")
+    return params, paths
+
+
+@pytest.mark.slow
+def test_outage_fails_the_stage_and_the_rerun_equals_a_clean_run(tmp_path):
+    port = free_port()
+    params, paths = setup(tmp_path, port, "outage")
+    with pytest.raises(GenerationError) as stop:  # nothing listens on the port yet
+        stage.run(params, paths)
+    message = str(stop.value)
+    assert stop.value.code != 0 and "4 of the 4 requests attempted so far failed ({'connection': 4})" in message
+    assert f"is the server running at generate.openai.base_url (http://127.0.0.1:{port}/v1)?" in message
+    assert not (paths.out / "bioqa.jsonl").exists()
+
+    server, _ = start_llama_server(port)
+    try:
+        metrics = stage.run(params, paths)
+        clean_params, clean_paths = setup(tmp_path, port, "clean")
+        clean = stage.run(clean_params, clean_paths)
+    finally:
+        stop_server(server)
+    assert (metrics["retried"], metrics["completed"], metrics["errors"], metrics["errors_by_kind"]) == (4, 4, 0, {})
+    assert (clean["retried"], clean["completed"]) == (0, 4)
+    assert (paths.out / "bioqa.jsonl").read_bytes() == (clean_paths.out / "bioqa.jsonl").read_bytes()
+
+
+@pytest.mark.slow
+def test_refused_key_names_the_variable(tmp_path, monkeypatch):
+    port = free_port()
+    server, _ = start_llama_server(port, "--api_key", "the-right-key")
+    monkeypatch.setenv("SYNTHCRAFT_TEST_KEY", "a-wrong-key")
+    params, paths = setup(tmp_path, port, "refused")
+    try:
+        with pytest.raises(GenerationError) as stop:
+            stage.run(params, paths)
+        monkeypatch.setenv("SYNTHCRAFT_TEST_KEY", "the-right-key")
+        metrics = stage.run(params, paths)
+    finally:
+        stop_server(server)
+    message = str(stop.value)
+    assert "refused the API key" in message and "generate.openai.api_key_env (now 'SYNTHCRAFT_TEST_KEY')" in message
+    assert "a-wrong-key" not in message
+    assert metrics["completed"] == 4
