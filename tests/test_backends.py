@@ -5,16 +5,13 @@ import json
 import threading
 import time
 import urllib.request
-from types import SimpleNamespace
 
 import pytest
 
 from conftest import SMOLLM2_GGUF, has_module
-from synthcraft import assets
 from synthcraft.backends import BACKENDS, REGISTRY, make_backend
 from synthcraft.backends.base import GenerationRequest, Sampling
 from synthcraft.backends.openai_backend import OpenAIBackend, chat_kwargs
-from synthcraft.backends.vllm_backend import VLLMBackend
 from synthcraft.filters import extract_json
 from synthcraft.tasks import mcqa
 
@@ -24,61 +21,6 @@ MESSAGES = [{"role": "user", "content": mcqa.INSTRUCTION + "\n\nText: The heart 
 
 def request(i=0, max_tokens=160, prompt=""):
     return GenerationRequest(f"{i:024x}", MESSAGES, prompt, max_tokens, mcqa.SCHEMA, Sampling(seed=3))
-
-
-# --- vLLM: the documented interface, engine stood in --------------------------------------------
-
-
-class FakeVLLM:
-    """Records what synthcraft passes to vLLM and answers like vLLM's RequestOutput."""
-
-    def __init__(self):
-        self.llm_kwargs, self.generate_calls = None, []
-        self.sampling_params = SimpleNamespace(StructuredOutputsParams=lambda **kw: ("structured", kw))
-        test = self
-
-        class SamplingParams:
-            def __init__(self, **kwargs):
-                self.kwargs = kwargs
-
-        class LLM:
-            def __init__(self, **kwargs):
-                test.llm_kwargs = kwargs
-
-            def get_tokenizer(self):
-                return lambda text, add_special_tokens=False: {"input_ids": text.split()}
-
-            def generate(self, prompts, params, use_tqdm=False):
-                test.generate_calls.append((prompts, params))
-                return [SimpleNamespace(prompt_token_ids=[1] * len(p.split()),
-                                        outputs=[SimpleNamespace(text=f'{{"n": {i}}}', token_ids=[7] * (i + 2),
-                                                                 finish_reason="stop" if i else "length")])
-                        for i, p in enumerate(prompts)]
-
-        self.SamplingParams, self.LLM = SamplingParams, LLM
-
-
-def test_vllm_mapping():
-    fake = FakeVLLM()
-    backend = VLLMBackend("mistralai/Mistral-7B-Instruct-v0.2", tensor_parallel_size=2, vllm_module=fake)
-    assert fake.llm_kwargs == {"model": "mistralai/Mistral-7B-Instruct-v0.2", "tensor_parallel_size": 2, "enable_prefix_caching": True,
-                               "max_model_len": 4096}
-    results = list(backend.generate([request(0, 256, "a b c"), request(1, 128, "d e")]))
-    prompts, params = fake.generate_calls[0]
-    assert prompts == ["a b c", "d e"]
-    first = params[0].kwargs
-    assert {k: first[k] for k in ("temperature", "top_p", "top_k", "max_tokens")} == \
-        {"temperature": 0.7, "top_p": 0.9, "top_k": 40, "max_tokens": 256}
-    assert first["structured_outputs"] == ("structured", {"json": mcqa.SCHEMA})
-    assert first["seed"] == request(0).seed and params[1].kwargs["seed"] == request(1).seed
-    assert [(r.id, r.text, r.tokens_in, r.tokens_out, r.finish_reason) for r in results] == [
-        (request(0).id, '{"n": 0}', 3, 2, "length"), (request(1).id, '{"n": 1}', 2, 3, "stop")]
-
-
-def test_vllm_accepts_a_gguf_asset():
-    fake = FakeVLLM()
-    VLLMBackend(SMOLLM2_GGUF, vllm_module=fake)
-    assert fake.llm_kwargs["model"] == str(assets.resolve(SMOLLM2_GGUF))
 
 
 def test_registry_builds_by_name_with_each_backends_options():
