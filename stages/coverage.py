@@ -28,7 +28,7 @@ from synthcraft.files import atomic_write_text, read_jsonl, write_json
 from synthcraft.methods.craft.retrieval import check_model
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
-from synthcraft.store import EmbeddingStore
+from synthcraft.sharding import open_store
 from synthcraft.tasks import TaskParams
 
 
@@ -50,7 +50,7 @@ def run(params, paths: Paths) -> dict:
     selected_ids = set(pq.read_table(paths.retrieved / f"{task.name}.parquet", columns=["doc_id"])["doc_id"].to_pylist())
     sets = {name: spec.load() for name, spec in params.evaluate.sets.items()}
 
-    with EmbeddingStore(paths.store) as store:
+    with open_store(paths.store) as store:
         encoder = Encoder(check_model(store, None), precision="float32")
         rng = np.random.default_rng(p.seed)
         selected_rows = np.flatnonzero(np.isin(store.doc_ids, list(selected_ids)))

@@ -4,7 +4,8 @@
     python stages/embed.py --corpus data/corpus --store data/store --metrics metrics/embed.json
 
 Incremental (documents already stored are reused, removed ones pruned) and resumable (a killed
-run continues from its last committed batch). See src/synthcraft/store.py for the file layout.
+run continues from its last committed batch). See src/synthcraft/store.py for the file layout,
+and src/synthcraft/sharding.py for ``embed.shards > 1`` (one store per shard plus a manifest).
 """
 import logging
 import time
@@ -16,7 +17,8 @@ from synthcraft.embedders import EmbedParams, Encoder, fingerprint
 from synthcraft.files import write_json
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
-from synthcraft.store import StoreInfo, sync_store
+from synthcraft.sharding import sync
+from synthcraft.store import StoreInfo
 
 
 @dataclass
@@ -36,8 +38,8 @@ def run(params, paths: Paths) -> dict:
         encoder.calibrate(texts)  # on the whole corpus, so a resumed run makes the same choice
 
     started = time.perf_counter()
-    stats = sync_store(paths.store, doc_ids, texts, encoder, info, commit_every=p.commit_every,
-                       chunk_rows=p.chunk_rows)
+    stats = sync(paths.store, doc_ids, texts, encoder, info, shards=p.shards, commit_every=p.commit_every,
+                 chunk_rows=p.chunk_rows)
     seconds = time.perf_counter() - started
     stats.update(model=p.model, dim=encoder.dim, dtype=p.dtype, precision=encoder.precision,
                  calibration_min_cosine=encoder.calibration_cosine, seconds=round(seconds, 2),

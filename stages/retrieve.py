@@ -26,7 +26,8 @@ from synthcraft.methods.craft.retrieval import (RetrieveParams, check_model, emb
                                                 retrieve)
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
-from synthcraft.store import EmbeddingStore, StoreError
+from synthcraft.sharding import open_store
+from synthcraft.store import StoreError
 from synthcraft.tasks import TaskParams
 
 
@@ -43,7 +44,7 @@ def run(params, paths: Paths) -> dict:
     p, task = params.retrieve, params.task
     started = time.perf_counter()
     shots = load_fewshots(paths.fewshots / f"{task.name}.jsonl", task.task_type)
-    with EmbeddingStore(paths.store) as store:
+    with open_store(paths.store) as store:
         encoder = Encoder(check_model(store, p.model), precision="float32")
         if encoder.dim != store.info.dim:
             raise StoreError(f"{store.path}: dimension {store.info.dim}, model gives {encoder.dim}")

@@ -65,8 +65,11 @@ class EmbedParams:
     commit_every: int = 1024
     chunk_rows: int = 4096
     device: str = "auto"          # auto: the GPU when there is one
+    shards: int = 1               # >1: one store per shard + manifest.json (synthcraft/sharding.py)
 
     def __post_init__(self):
+        if self.shards < 1:
+            raise ValueError(f"shards={self.shards} must be at least 1")
         choice(self.dtype, ["float16", "float32"], "dtype")
         choice(self.precision, ["auto", "bfloat16", "float32"], "precision")
         if self.commit_every % self.batch_size:

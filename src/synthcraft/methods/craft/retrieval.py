@@ -16,7 +16,8 @@ from synthcraft.embedders import fingerprint
 from synthcraft.params import choice
 from synthcraft.store import EmbeddingStore, StoreError
 from synthcraft.tasks.base import TaskType
-from synthcraft.topk import Hit, mean_pairwise_cosine, normalize, streamed_topk
+from synthcraft.sharding import topk
+from synthcraft.topk import Hit, mean_pairwise_cosine, normalize
 
 STRATEGIES = ("individual", "mean", "mixed")
 METHODS = ("craft", "random")   # random: the uniform control (methods/random), same count and template
@@ -80,7 +81,7 @@ def retrieve(store: EmbeddingStore, shot_ids: list[str], shot_vectors: np.ndarra
     """
     from_individual, from_mean, depth = plan_queries(strategy, k, oversample)
     queries = np.vstack([normalize(shot_vectors), normalize(shot_vectors.mean(axis=0))[None]])
-    scores, rows = streamed_topk(store, queries, depth, chunk_rows, progress)
+    scores, rows = topk(store, queries, depth, chunk_rows, progress)
     names = list(shot_ids) + ["mean"]
 
     chosen: dict[int, Hit] = {}
