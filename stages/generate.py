@@ -3,6 +3,7 @@
     dvc repro generate
     dvc exp run -S generate.backend=vllm -S generate.model=mistralai/Mistral-7B-Instruct-v0.2
     dvc exp run -S generate.backend=openai -S generate.openai.base_url=http://127.0.0.1:8080/v1
+    dvc repro generate   # with ray.address: auto in params.yaml: backend replicas on a Ray cluster
 
 Writes data/generated/<task>.jsonl (one row per request, sorted by id, no timings: its hash
 depends only on inputs and params) and metrics/generate.json (counts, tokens, speed).
@@ -17,6 +18,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from synthcraft.backends import make_backend
+from synthcraft.backends.replicas import RayBackend
+from synthcraft.cluster import RayParams
 from synthcraft.fewshots import load_fewshots
 from synthcraft.files import read_jsonl, write_json
 from synthcraft.filters import extract_json
@@ -45,8 +48,12 @@ def run(params, paths: Paths) -> dict:
     tokenizer = load_tokenizer(p.tokenizer or p.model)
     pairs = build_requests(documents, shots, task_type, tokenizer, model=p.model, shots_per_prompt=p.shots_per_prompt,
                            max_tokens=p.max_tokens or task_type.max_tokens, sampling=p.sampling)
-    backend = make_backend(p.backend, p.model, context_length=p.context_length, tokenizer=p.tokenizer,
-                           options=p.backend_options)
+    if params.ray.enabled:  # the same backend, replicated as actors on a Ray cluster
+        backend = RayBackend(p.backend, p.model, context_length=p.context_length, tokenizer=p.tokenizer,
+                             options=p.backend_options, ray_params=params.ray)
+    else:
+        backend = make_backend(p.backend, p.model, context_length=p.context_length, tokenizer=p.tokenizer,
+                               options=p.backend_options)
 
     out = paths.out / f"{task.name}.jsonl"
     stats = run_requests(pairs, backend, out, paths.parts / task.name, commit_every=p.commit_every,
@@ -63,7 +70,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(task=TaskParams, generate=GenerateParams), parse_paths(Paths, __doc__))
+    run(load_params(task=TaskParams, generate=GenerateParams, ray=RayParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import REPO, SMOLLM2_GGUF, free_port, load_stage, start_llama_server, stop_server, tiny_corpus
 from synthcraft.backends import openai_backend
+from synthcraft.cluster import RayParams
 from synthcraft.generation import GenerateParams, GenerationError
 from synthcraft.tasks import TaskParams
 
@@ -26,7 +27,7 @@ def setup(tmp_path: Path, port: int, name: str, api_key_env: str = "SYNTHCRAFT_T
                                      api_key_env=api_key_env, response_format="json_object", concurrency=2,
                                      max_retries=1, timeout_s=60)
     generate = GenerateParams(backend="openai", model=SMOLLM2_GGUF, max_tokens=48, openai=options)
-    params = SimpleNamespace(task=TaskParams(), generate=generate)
+    params = SimpleNamespace(task=TaskParams(), generate=generate, ray=RayParams())
     paths = stage.Paths(retrieved=retrieved, fewshots=REPO / "data/fewshots", out=tmp_path / name / "generated",
                         parts=tmp_path / name / "parts", metrics=tmp_path / name / "generate.json")
     return params, paths

@@ -59,6 +59,7 @@ def test_bad_source_kind_points_at_the_source(tmp_path):
 
 
 def section_classes() -> dict:
+    from synthcraft.cluster import RayParams
     from synthcraft.corpus import PrepareParams
     from synthcraft.coverage import CoverageParams
     from synthcraft.embedders import EmbedParams
@@ -72,7 +73,8 @@ def section_classes() -> dict:
 
     return {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
             "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
-            "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams, "coverage": CoverageParams}
+            "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams, "coverage": CoverageParams,
+            "ray": RayParams}
 
 
 def test_repo_params_parse():

@@ -104,8 +104,10 @@ class GenerationError(SystemExit):
 
 
 def _read_parts(parts_dir: Path) -> dict[str, dict]:
-    # Parts are read in the order they were written: a retried request's later row wins.
-    return {row["id"]: row for part in sorted(parts_dir.glob("part-*.jsonl")) for row in read_jsonl(part)}
+    # Parts are read in the order they were written: a retried request's later row wins. Rows
+    # from before error kinds were recorded get the field, so a resumed run equals a fresh one.
+    return {row["id"]: {**row, "error_kind": row.get("error_kind")}
+            for part in sorted(parts_dir.glob("part-*.jsonl")) for row in read_jsonl(part)}
 
 
 def _error_message(section: str, backend: Backend, errors: list[dict], attempted: int, total: int,

@@ -39,11 +39,14 @@ def shard_dir(store_dir: Path, shard: int) -> Path:
 
 
 def sync_sharded(store_dir: str | Path, doc_ids: Sequence[str], texts: Sequence[str],
-                 encode: Callable[[list[str]], np.ndarray], info: StoreInfo, shards: int, **sync_kwargs) -> dict:
+                 encode: Callable[[list[str]], np.ndarray], info: StoreInfo, shards: int,
+                 run_shards: Callable[[list[tuple]], list[dict]] | None = None, **sync_kwargs) -> dict:
     """``sync_store`` per shard, then the manifest. Returns the summed counts plus per-shard rows.
 
-    Switching from one file to shards (or to another shard count) re-encodes everything: the old
-    layout is removed once the new manifest is written.
+    ``run_shards`` takes the plan -- (shard folder, doc ids, texts) per shard -- and returns each
+    shard's ``sync_store`` stats in order; the default runs them here, one after another
+    (``shard_runner`` runs them as Ray tasks, ``ray_params`` a ``cluster.RayParams``). Switching from one file to shards (or to
+    another shard count) re-encodes everything: the old layout is removed first.
     """
     store_dir = Path(store_dir)
     store_dir.mkdir(parents=True, exist_ok=True)
@@ -56,18 +59,23 @@ def sync_sharded(store_dir: str | Path, doc_ids: Sequence[str], texts: Sequence[
     assignment = np.array([shard_of(d, shards) for d in doc_ids], dtype=np.int64)
     totals: dict = {"documents": len(doc_ids), "reused": 0, "resumed": 0, "encoded": 0, "pruned": 0,
                     "rebuilt": False, "count": 0}
-    entries = []
+    plan = []
     for shard in range(shards):
         members = np.flatnonzero(assignment == shard)
         if len(members) == 0:
             raise StoreError(f"embed.shards={shards}: shard {shard} would hold no documents "
                              f"({len(doc_ids)} in the corpus). Fix: use fewer shards")
-        stats = sync_store(shard_dir(store_dir, shard), [doc_ids[i] for i in members], [texts[i] for i in members],
-                           encode, info, **sync_kwargs)
+        plan.append((shard_dir(store_dir, shard), [doc_ids[i] for i in members], [texts[i] for i in members]))
+    if run_shards is None:
+        results = [sync_store(folder, ids, shard_texts, encode, info, **sync_kwargs) for folder, ids, shard_texts in plan]
+    else:
+        results = run_shards(plan)
+    entries = []
+    for (folder, _, _), stats in zip(plan, results):
         for key in ("reused", "resumed", "encoded", "pruned", "count"):
             totals[key] += stats[key]
         totals["rebuilt"] |= stats["rebuilt"]
-        entries.append({"dir": shard_dir(store_dir, shard).name, "count": stats["count"]})
+        entries.append({"dir": folder.name, "count": stats["count"]})
     atomic_write_text(manifest_path, json.dumps({"shards": shards, "info": asdict(info), "entries": entries},
                                                 indent=2) + "\n")
     (store_dir / STORE_FILE).unlink(missing_ok=True)  # a single-file store this replaces
@@ -76,12 +84,13 @@ def sync_sharded(store_dir: str | Path, doc_ids: Sequence[str], texts: Sequence[
 
 
 def sync(store_dir: str | Path, doc_ids: Sequence[str], texts: Sequence[str],
-         encode: Callable[[list[str]], np.ndarray], info: StoreInfo, shards: int = 1, **sync_kwargs) -> dict:
+         encode: Callable[[list[str]], np.ndarray], info: StoreInfo, shards: int = 1,
+         run_shards: Callable[[list[tuple]], list[dict]] | None = None, **sync_kwargs) -> dict:
     """The embed stage's entry: one file when ``shards == 1`` (removing a sharded layout it
     replaces, after the new file is complete), else ``sync_sharded``."""
     store_dir = Path(store_dir)
     if shards > 1:
-        return sync_sharded(store_dir, doc_ids, texts, encode, info, shards, **sync_kwargs)
+        return sync_sharded(store_dir, doc_ids, texts, encode, info, shards, run_shards, **sync_kwargs)
     stats = sync_store(store_dir, doc_ids, texts, encode, info, **sync_kwargs)
     if (store_dir / MANIFEST).exists():
         (store_dir / MANIFEST).unlink()
@@ -167,3 +176,26 @@ def topk(store: EmbeddingStore | ShardedStore, queries: np.ndarray, k: int, chun
     # Best first; equal scores by row, so the order does not depend on the shard layout.
     order = np.lexsort((rows, -scores), axis=1)[:, :k]
     return np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)
+
+
+def shard_runner(encoder_args: dict, info: StoreInfo, ray_params, **sync_kwargs):
+    """A ``run_shards`` for ``sync_sharded``: each shard's ``sync_store`` as a Ray task,
+    retried if its worker dies (the shard's committed parts make the retry resume).
+    ``encoder_args`` builds the same ``Encoder`` in every task, its precision already decided."""
+    import ray
+
+    from synthcraft.cluster import connect
+
+    connect(ray_params.address)
+
+    @ray.remote(num_cpus=ray_params.cpus_per_actor, max_retries=-1)
+    def sync_one(folder, ids, texts):
+        from synthcraft.embedders import Encoder
+        from synthcraft.store import sync_store
+
+        return sync_store(folder, ids, texts, Encoder(**encoder_args), info, **{**sync_kwargs, "progress": False})
+
+    def run(plan: list[tuple]) -> list[dict]:
+        return ray.get([sync_one.remote(str(folder), ids, texts) for folder, ids, texts in plan])
+
+    return run
