@@ -15,7 +15,7 @@ export DVC_NO_ANALYTICS := 1
 # Stages run `python ...`: make it the venv's, whether or not the caller activated it.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup setup-vllm repro repro-tiny test bench clean-venv
+.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny test bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,13 @@ repro: setup
 # The whole pipeline on the tiny profile, as a DVC experiment (needs a git commit to branch from).
 repro-tiny: setup
 	$(PY) scripts/exp_profile.py profiles/tiny.yaml
+
+# Synthetic data for embedders (README): its own DVC pipeline, which reuses prepare and embed.
+repro-embedder: setup
+	$(VENV)/bin/dvc repro pipelines/embedder/dvc.yaml
+
+repro-embedder-tiny: setup
+	$(PY) scripts/exp_profile.py profiles/embedder-tiny.yaml pipelines/embedder/dvc.yaml
 
 # The tests also cross-check the scorer against lm-evaluation-harness: its extra is installed here.
 $(VENV)/.crosscheck: $(VENV)/.installed

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from synthcraft.backends import make_backend
-from synthcraft.backends.replicas import RayBackend
 from synthcraft.cluster import RayParams
 from synthcraft.fewshots import load_fewshots
 from synthcraft.files import read_jsonl, write_json
@@ -29,6 +27,7 @@ from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
 from synthcraft.tasks import TaskParams
+from synthcraft.teacher import make_teacher
 
 
 @dataclass
@@ -48,12 +47,7 @@ def run(params, paths: Paths) -> dict:
     tokenizer = load_tokenizer(p.tokenizer or p.model)
     pairs = build_requests(documents, shots, task_type, tokenizer, model=p.model, shots_per_prompt=p.shots_per_prompt,
                            max_tokens=p.max_tokens or task_type.max_tokens, sampling=p.sampling)
-    if params.ray.enabled:  # the same backend, replicated as actors on a Ray cluster
-        backend = RayBackend(p.backend, p.model, context_length=p.context_length, tokenizer=p.tokenizer,
-                             options=p.backend_options, ray_params=params.ray)
-    else:
-        backend = make_backend(p.backend, p.model, context_length=p.context_length, tokenizer=p.tokenizer,
-                               options=p.backend_options)
+    backend = make_teacher(p, params.ray)  # with ray.address set: replicated as actors on a Ray cluster
 
     out = paths.out / f"{task.name}.jsonl"
     stats = run_requests(pairs, backend, out, paths.parts / task.name, commit_every=p.commit_every,

@@ -68,13 +68,19 @@ def section_classes() -> dict:
     from synthcraft.methods.craft.filters import FilterParams
     from synthcraft.methods.craft.retrieval import RetrieveParams
     from synthcraft.models import BaseParams
+    from synthcraft.embedder_training import EmbedderTrainParams
+    from synthcraft.embedding_eval import E5EvaluateParams, TasksParams
+    from synthcraft.methods.e5.mining import MineParams
+    from synthcraft.methods.e5.prompts import BrainstormParams, InstancesParams
     from synthcraft.tasks import TaskParams
     from synthcraft.training import FewshotTrainParams, TrainParams
 
     return {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
             "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
             "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams, "coverage": CoverageParams,
-            "ray": RayParams}
+            "ray": RayParams, "e5_tasks": TasksParams, "e5_brainstorm": BrainstormParams,
+            "e5_instances": InstancesParams, "e5_mine": MineParams, "e5_train": EmbedderTrainParams,
+            "e5_evaluate": E5EvaluateParams}
 
 
 def test_repo_params_parse():

@@ -1,0 +1,105 @@
+"""Contrastive training of a sentence embedder on (query, positive, hard negative) rows.
+
+sentence-transformers' trainer with MultipleNegativesRankingLoss: each query is scored against its
+positive, its hard negative and every other row's positive and negative in the batch (in-batch
+negatives), the paper's eq. 1 with many negatives. ``cached_mnrl`` (GradCache) gives large
+effective batches in the memory of ``mini_batch`` rows. Full fine-tuning by default (MiniLM has
+22M weights); ``lora`` is the paper's choice for 7B students and is merged before saving, so the
+output is always a plain sentence-transformers folder ``embed.model`` can name.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthcraft import assets
+from synthcraft.embedders import load_sentence_model
+from synthcraft.params import choice
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EmbedderTrainParams:
+    """The ``e5_train:`` section."""
+    base_model: str = assets.MINILM
+    method: str = "full"          # full | lora
+    loss: str = "mnrl"            # mnrl | cached_mnrl (GradCache: batch_size rows in mini_batch memory)
+    batch_size: int = 32          # rows per step; every other row's texts are this row's in-batch negatives
+    mini_batch: int = 16          # cached_mnrl only
+    learning_rate: float = 2.0e-5
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.1     # the paper's 0.1
+    epochs: int = 1               # the paper trains one epoch
+    max_seq_length: int = 256
+    scale: float = 20.0           # inverse temperature of the cosine logits
+    lora_r: int = 16              # the paper's LoRA r = alpha = 16
+    lora_alpha: int = 16
+    seed: int = 0
+
+    def __post_init__(self):
+        choice(self.method, ["full", "lora"], "method")
+        choice(self.loss, ["mnrl", "cached_mnrl"], "loss")
+        if self.batch_size < 2:
+            raise ValueError(f"batch_size={self.batch_size}: in-batch negatives need at least 2 rows")
+
+
+def make_loss(model, p: EmbedderTrainParams):
+    from sentence_transformers.sentence_transformer import losses
+
+    if p.loss == "cached_mnrl":
+        return losses.CachedMultipleNegativesRankingLoss(model, scale=p.scale, mini_batch_size=p.mini_batch)
+    return losses.MultipleNegativesRankingLoss(model, scale=p.scale)
+
+
+def to_dataset(rows: list[dict]):
+    from datasets import Dataset
+
+    return Dataset.from_dict({"anchor": [r["query"] for r in rows], "positive": [r["positive"] for r in rows],
+                              "negative": [r["negative"] for r in rows]})
+
+
+def train_embedder(rows: list[dict], p: EmbedderTrainParams, out_dir: Path, work_dir: Path) -> dict:
+    """Train on ``rows`` (query / positive / negative), save to ``out_dir``; returns metrics with the
+    per-step loss curve."""
+    import torch
+    from sentence_transformers import SentenceTransformerTrainer
+    from sentence_transformers.sentence_transformer.training_args import (
+        BatchSamplers, SentenceTransformerTrainingArguments)
+    from transformers import set_seed
+
+    if len(rows) < p.batch_size:
+        raise ValueError(f"{len(rows)} training rows are fewer than e5_train.batch_size={p.batch_size}. "
+                         "Fix: lower e5_train.batch_size or generate more instances (e5_instances.per_category)")
+    set_seed(p.seed)
+    model = load_sentence_model(p.base_model, "cuda" if torch.cuda.is_available() else "cpu")
+    model.max_seq_length = p.max_seq_length
+    if p.method == "lora":  # peft directly on the transformer (sentence-transformers' add_adapter needs peft>=0.22)
+        from peft import LoraConfig, TaskType, get_peft_model
+
+        transformer = model[0]
+        transformer.model = get_peft_model(transformer.model, LoraConfig(
+            task_type=TaskType.FEATURE_EXTRACTION, r=p.lora_r, lora_alpha=p.lora_alpha, lora_dropout=0.0))
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(work_dir), num_train_epochs=p.epochs, per_device_train_batch_size=p.batch_size,
+        learning_rate=p.learning_rate, warmup_steps=p.warmup_ratio, weight_decay=p.weight_decay,  # a float: a ratio
+        lr_scheduler_type="linear", seed=p.seed, data_seed=p.seed, use_cpu=not torch.cuda.is_available(),
+        # A query's own duplicate elsewhere in the batch would be scored as its negative.
+        batch_sampler=BatchSamplers.NO_DUPLICATES, logging_steps=1, save_strategy="no", report_to=[],
+        dataloader_drop_last=False, disable_tqdm=False)
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=to_dataset(rows),
+                                         loss=make_loss(model, p))
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    if p.method == "lora":  # a plain model folder: merge the adapter into the weights
+        transformer = model[0]
+        transformer.model = transformer.model.merge_and_unload()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(str(out_dir))
+    curve = [{"step": e["step"], "loss": round(e["loss"], 5)} for e in trainer.state.log_history if "loss" in e]
+    return {"rows": len(rows), "steps": trainer.state.global_step, "seconds": round(seconds, 1),
+            "loss_first": curve[0]["loss"] if curve else None, "loss_last": curve[-1]["loss"] if curve else None,
+            "loss_curve": curve}

@@ -1,0 +1,62 @@
+"""The embedder pipeline end to end under DVC, in a temporary git repo, on the tiny profile
+(profiles/embedder-tiny.yaml: 600 Wikipedia summaries, SmolLM2 teacher, MiniLM student)."""
+import json
+import shutil
+
+import pytest
+import yaml
+
+from conftest import REPO, git_repo, has_module
+from test_pipeline import merge, ran_stages, run
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not has_module("llama_cpp"), reason="the default teacher needs llama-cpp-python")]
+PIPELINE = "pipelines/embedder/dvc.yaml"
+
+
+def stages(output: str) -> list[str]:
+    return [name.split(":")[-1] for name in ran_stages(output)]   # "pipelines/embedder/dvc.yaml:e5_mine" -> "e5_mine"
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = git_repo(tmp_path_factory.mktemp("embedder"))
+    for item in ("dvc.yaml", "params.yaml", "stages", "src", "pipelines", "data/fewshots", "data/raw", ".gitignore",
+                 ".dvcignore"):
+        source = REPO / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    merge(params, yaml.safe_load((REPO / "profiles/embedder-tiny.yaml").read_text()))
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(repo, "dvc", "init", "-q")
+    run(repo, "dvc", "config", "core.analytics", "false")
+    return repo
+
+
+def test_embedder_pipeline_runs_end_to_end(repo):
+    result = run(repo, "dvc", "repro", PIPELINE)
+    assert set(stages(result.stdout)) == {"prepare", "embed", "e5_tasks", "e5_brainstorm", "e5_instances", "e5_mine",
+                                          "e5_train", "e5_evaluate"}   # upstream default stages included
+    instances = json.loads((repo / "metrics/e5/instances.json").read_text())
+    assert instances["requests"] == 32 and instances["instances"] + sum(instances["rejected"].values()) == 32
+    mine = json.loads((repo / "metrics/e5/mine.json").read_text())
+    assert mine["mined"] + mine["kept_generated"] + mine["inconsistent"] + mine["no_negative"] == instances["instances"]
+    rows = [json.loads(line) for line in (repo / "data/e5/train.jsonl").read_text().splitlines()]
+    assert rows and all(r["negative"] and r["negative"] != r["positive"] for r in rows)
+    assert (repo / "models/embedder/config_sentence_transformers.json").exists()
+    report = json.loads((repo / "metrics/e5/evaluate.json").read_text())
+    assert set(report["tasks"]) == {"WikiSentenceRetrieval", "MMLUTopicClassification", "MMLUTopicClustering",
+                                    "MMLUAnswerPairs"}
+    for task in report["tasks"].values():
+        assert 0 <= task["base"] <= 1 and task["difference"] == pytest.approx(task["trained"] - task["base"], abs=1e-4)
+    assert (repo / "metrics/e5/mteb/trained/WikiSentenceRetrieval.json").exists()
+    diff = run(repo, "dvc", "metrics", "show").stdout
+    assert "metrics/e5/evaluate.json" in diff
+
+
+def test_only_what_changed_reruns(repo):
+    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == []
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["e5_train"]["learning_rate"] = 3.0e-5
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["e5_train", "e5_evaluate"]
