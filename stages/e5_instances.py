@@ -56,7 +56,7 @@ def run(params, paths: Paths) -> dict:
     categories = sorted({r["category"] for r in instances})
     stats.update(instances=len(instances), grounded=p.grounded, rejected=dict(sorted(rejects.items())),
                  per_category={c: sum(r["category"] == c for r in instances) for c in categories},
-                 yield_=round(len(instances) / len(pairs), 4))
+                 instance_yield=round(len(instances) / len(pairs), 4))
     write_json(paths.metrics, stats)
     logging.info("%d instances %s; rejected %s", len(instances), stats["per_category"], dict(rejects))
     return stats

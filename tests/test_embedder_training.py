@@ -51,3 +51,9 @@ def test_training_lowers_the_loss_and_the_model_reloads(tmp_path, method):
 def test_too_few_rows_for_a_batch(tmp_path):
     with pytest.raises(ValueError, match="lower e5_train.batch_size"):
         train_embedder(rows()[:3], EmbedderTrainParams(batch_size=8), tmp_path / "m", tmp_path / "w")
+
+
+def test_saved_model_keeps_the_base_models_text_length(tmp_path):
+    base = load_sentence_model(assets.MINILM)
+    train_embedder(rows(), EmbedderTrainParams(batch_size=8, max_seq_length=32), tmp_path / "m", tmp_path / "w")
+    assert load_sentence_model(str(tmp_path / "m")).max_seq_length == base.max_seq_length   # trained at 32

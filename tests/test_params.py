@@ -70,6 +70,7 @@ def section_classes() -> dict:
     from synthcraft.models import BaseParams
     from synthcraft.embedder_training import EmbedderTrainParams
     from synthcraft.embedding_eval import E5EvaluateParams, TasksParams
+    from synthcraft.methods.e5.influence import InfluenceParams
     from synthcraft.methods.e5.mining import MineParams
     from synthcraft.methods.e5.prompts import BrainstormParams, InstancesParams
     from synthcraft.tasks import TaskParams
@@ -80,7 +81,7 @@ def section_classes() -> dict:
             "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams, "coverage": CoverageParams,
             "ray": RayParams, "e5_tasks": TasksParams, "e5_brainstorm": BrainstormParams,
             "e5_instances": InstancesParams, "e5_mine": MineParams, "e5_train": EmbedderTrainParams,
-            "e5_evaluate": E5EvaluateParams}
+            "e5_evaluate": E5EvaluateParams, "e5_influence": InfluenceParams}
 
 
 def test_repo_params_parse():

@@ -33,7 +33,7 @@ class EmbedderTrainParams:
     warmup_ratio: float = 0.1
     weight_decay: float = 0.1     # the paper's 0.1
     epochs: int = 1               # the paper trains one epoch
-    max_seq_length: int = 256
+    max_seq_length: int = 128     # tokens per text while training (MiniLM's own training length); saved model keeps the base's
     scale: float = 20.0           # inverse temperature of the cosine logits
     lora_r: int = 16              # the paper's LoRA r = alpha = 16
     lora_alpha: int = 16
@@ -75,7 +75,9 @@ def train_embedder(rows: list[dict], p: EmbedderTrainParams, out_dir: Path, work
                          "Fix: lower e5_train.batch_size or generate more instances (e5_instances.per_category)")
     set_seed(p.seed)
     model = load_sentence_model(p.base_model, "cuda" if torch.cuda.is_available() else "cpu")
-    model.max_seq_length = p.max_seq_length
+    # Train at max_seq_length (MiniLM was trained at 128 tokens; steps cost ~linearly in it) but save
+    # with the base model's own limit, so base and trained models read the same text at evaluation.
+    inference_length, model.max_seq_length = model.max_seq_length, p.max_seq_length
     if p.method == "lora":  # peft directly on the transformer (sentence-transformers' add_adapter needs peft>=0.22)
         from peft import LoraConfig, TaskType, get_peft_model
 
@@ -97,6 +99,7 @@ def train_embedder(rows: list[dict], p: EmbedderTrainParams, out_dir: Path, work
     if p.method == "lora":  # a plain model folder: merge the adapter into the weights
         transformer = model[0]
         transformer.model = transformer.model.merge_and_unload()
+    model.max_seq_length = inference_length
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
     curve = [{"step": e["step"], "loss": round(e["loss"], 5)} for e in trainer.state.log_history if "loss" in e]
