@@ -15,7 +15,7 @@ export DVC_NO_ANALYTICS := 1
 # Stages run `python ...`: make it the venv's, whether or not the caller activated it.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny test bench clean-venv
+.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny repro-influence test bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -52,6 +52,10 @@ repro-embedder: setup
 
 repro-embedder-tiny: setup
 	$(PY) scripts/exp_profile.py profiles/embedder-tiny.yaml pipelines/embedder/dvc.yaml
+
+# Its influence analysis: 16 category subsets + 2 seed repeats, each a foreach cell.
+repro-influence: setup
+	$(VENV)/bin/dvc repro pipelines/embedder-influence/dvc.yaml
 
 # The tests also cross-check the scorer against lm-evaluation-harness: its extra is installed here.
 $(VENV)/.crosscheck: $(VENV)/.installed

@@ -117,3 +117,15 @@ def test_one_cell_trains_on_base_plus_its_categories_and_scores(tmp_path, monkey
     assert result["rows"] == 4 + 10 and result["categories"] == ["long-short"] and result["seed"] == 0
     assert set(result["scores"]) == set(result["task_types"]) and len(result["scores"]) == 4
     assert json.loads((tmp_path / "ls.json").read_text()) == result
+
+
+def test_the_pipeline_has_one_cell_per_subset():
+    import yaml
+
+    from conftest import REPO
+    from synthcraft.methods.e5.influence import FULL, parse_cell
+
+    spec = yaml.safe_load((REPO / "pipelines/embedder-influence/dvc.yaml").read_text())
+    cells = spec["stages"]["e5_subset"]["foreach"]
+    assert [c for c in cells if "-seed" not in c] == [subset_name(s) for s in subsets()]
+    assert [parse_cell(c) for c in cells if "-seed" in c] == [(parse_cell(FULL)[0], 1), (parse_cell(FULL)[0], 2)]
