@@ -47,14 +47,15 @@ def draw(table: dict, path: Path) -> None:
     types = sorted(next(iter(table.values())))
     values = np.array([[table[c][t]["influence"] * 100 for t in types] for c in CATEGORIES])
     limit = max(abs(values).max(), 1e-9)
-    fig, ax = plt.subplots(figsize=(1.6 * len(types) + 2, 3.2))
-    ax.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit)
-    ax.set_xticks(range(len(types)), types, rotation=20)
+    fig, ax = plt.subplots(figsize=(1.4 * len(types) + 1.8, 3.4))
+    ax.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_xticks(range(len(types)), [t.replace("Classification", "\nClassification").strip() for t in types])
     ax.set_yticks(range(len(CATEGORIES)), CATEGORIES)
     for i, category in enumerate(CATEGORIES):
         for j, task_type in enumerate(types):
             star = "*" if table[category][task_type]["p_holm"] < 0.05 else ""
-            ax.text(j, i, f"{values[i, j]:+.2f}{star}", ha="center", va="center", fontsize=9)
+            colour = "white" if abs(values[i, j]) > 0.6 * limit else "black"
+            ax.text(j, i, f"{values[i, j]:+.2f}{star}", ha="center", va="center", fontsize=9, color=colour)
     ax.set_title("influence (points; * Holm p < 0.05)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
