@@ -15,7 +15,7 @@ export DVC_NO_ANALYTICS := 1
 # Stages run `python ...`: make it the venv's, whether or not the caller activated it.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny repro-influence test bench clean-venv
+.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny repro-influence repro-embedsdg repro-embedsdg-tiny test bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -56,6 +56,13 @@ repro-embedder-tiny: setup
 # Its influence analysis: 16 category subsets + 2 seed repeats, each a foreach cell.
 repro-influence: setup
 	$(VENV)/bin/dvc repro pipelines/embedder-influence/dvc.yaml
+
+# Embedding-based SDG (README): its own DVC pipeline, starting from the default pipeline's base model.
+repro-embedsdg: setup
+	$(VENV)/bin/dvc repro pipelines/embedsdg/dvc.yaml
+
+repro-embedsdg-tiny: setup
+	$(PY) scripts/exp_profile.py profiles/embedsdg-tiny.yaml pipelines/embedsdg/dvc.yaml
 
 # The tests also cross-check the scorer against lm-evaluation-harness: its extra is installed here.
 $(VENV)/.crosscheck: $(VENV)/.installed

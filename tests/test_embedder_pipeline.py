@@ -1,13 +1,12 @@
 """The embedder pipeline end to end under DVC, in a temporary git repo, on the tiny profile
 (profiles/embedder-tiny.yaml: 600 Wikipedia summaries, SmolLM2 teacher, MiniLM student)."""
 import json
-import shutil
 
 import pytest
 import yaml
 
-from conftest import REPO, git_repo, has_module
-from test_pipeline import merge, ran_stages, run
+from conftest import git_repo, has_module
+from test_pipeline import method_repo, ran_stages, run
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not has_module("llama_cpp"), reason="the default teacher needs llama-cpp-python")]
@@ -20,17 +19,7 @@ def stages(output: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
-    repo = git_repo(tmp_path_factory.mktemp("embedder"))
-    for item in ("dvc.yaml", "params.yaml", "stages", "src", "pipelines", "data/fewshots", "data/raw", ".gitignore",
-                 ".dvcignore"):
-        source = REPO / item
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    merge(params, yaml.safe_load((REPO / "profiles/embedder-tiny.yaml").read_text()))
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(repo, "dvc", "init", "-q")
-    run(repo, "dvc", "config", "core.analytics", "false")
-    return repo
+    return method_repo(git_repo(tmp_path_factory.mktemp("embedder")), "embedder-tiny")
 
 
 def test_embedder_pipeline_runs_end_to_end(repo):

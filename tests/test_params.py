@@ -73,6 +73,14 @@ def section_classes() -> dict:
     from synthcraft.methods.e5.influence import InfluenceParams
     from synthcraft.methods.e5.mining import MineParams
     from synthcraft.methods.e5.prompts import BrainstormParams, InstancesParams
+    from synthcraft.methods.embedsdg.correlation import CorrelationParams
+    from synthcraft.methods.embedsdg.decoding import DecodeParams
+    from synthcraft.methods.embedsdg.embedding import EmbedParams as EsdgEmbedParams
+    from synthcraft.methods.embedsdg.evaluation import EsdgEvaluateParams
+    from synthcraft.methods.embedsdg.grid import RegionsParams
+    from synthcraft.methods.embedsdg.pool import PoolParams
+    from synthcraft.methods.embedsdg.prompts import EsdgGenerateParams
+    from synthcraft.methods.embedsdg.training import ArmTrainParams, StudentParams
     from synthcraft.tasks import TaskParams
     from synthcraft.training import FewshotTrainParams, TrainParams
 
@@ -81,7 +89,10 @@ def section_classes() -> dict:
             "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams, "coverage": CoverageParams,
             "ray": RayParams, "e5_tasks": TasksParams, "e5_brainstorm": BrainstormParams,
             "e5_instances": InstancesParams, "e5_mine": MineParams, "e5_train": EmbedderTrainParams,
-            "e5_evaluate": E5EvaluateParams, "e5_influence": InfluenceParams}
+            "e5_evaluate": E5EvaluateParams, "e5_influence": InfluenceParams, "esdg_pool": PoolParams,
+            "esdg_student": StudentParams, "esdg_embed": EsdgEmbedParams, "esdg_regions": RegionsParams,
+            "esdg_decode": DecodeParams, "esdg_generate": EsdgGenerateParams, "esdg_train": ArmTrainParams, "esdg_evaluate": EsdgEvaluateParams,
+            "esdg_correlation": CorrelationParams}
 
 
 def test_repo_params_parse():
@@ -106,7 +117,7 @@ def test_repo_params_parse():
     assert not evaluate.judge.enabled and parsed["train"].repeat_seeds == []
 
 
-@pytest.mark.parametrize("profile", ["tiny", "openqa"])
+@pytest.mark.parametrize("profile", ["tiny", "openqa", "embedder-tiny", "embedsdg-tiny"])
 def test_profiles_apply_and_parse(profile, tmp_path):
     """Each profile, applied the way scripts/exp_profile.py passes it to `dvc exp run` (leaf
     overrides, new keys added whole), gives params every section of which parses."""

@@ -44,6 +44,21 @@ def merge(into: dict, values: dict) -> None:
             into[key] = value
 
 
+def method_repo(repo: Path, profile: str) -> Path:
+    """A DVC project in ``repo`` (a fresh git repo) with the project's pipelines, sources and
+    params, ``profiles/<profile>.yaml`` merged into params.yaml: where a method's tiny run goes."""
+    for item in ("dvc.yaml", "params.yaml", "stages", "src", "pipelines", "data/fewshots", "data/raw", ".gitignore",
+                 ".dvcignore"):
+        source = REPO / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    merge(params, yaml.safe_load((REPO / f"profiles/{profile}.yaml").read_text()))
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(repo, "dvc", "init", "-q")
+    run(repo, "dvc", "config", "core.analytics", "false")
+    return repo
+
+
 def set_params(repo, section, **values):
     path = repo / "params.yaml"
     params = yaml.safe_load(path.read_text())

