@@ -15,7 +15,7 @@ export DVC_NO_ANALYTICS := 1
 # Stages run `python ...`: make it the venv's, whether or not the caller activated it.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny repro-influence repro-embedsdg repro-embedsdg-tiny test bench clean-venv
+.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny repro-influence repro-embedsdg repro-embedsdg-tiny repro-embgen repro-embgen-tiny test bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -63,6 +63,13 @@ repro-embedsdg: setup
 
 repro-embedsdg-tiny: setup
 	$(PY) scripts/exp_profile.py profiles/embedsdg-tiny.yaml pipelines/embedsdg/dvc.yaml
+
+# EmbGen (README): its own DVC pipeline, from the default pipeline's corpus, store and base model.
+repro-embgen: setup
+	$(VENV)/bin/dvc repro pipelines/embgen/dvc.yaml
+
+repro-embgen-tiny: setup
+	$(PY) scripts/exp_profile.py profiles/embgen-tiny.yaml pipelines/embgen/dvc.yaml
 
 # The tests also cross-check the scorer against lm-evaluation-harness: its extra is installed here.
 $(VENV)/.crosscheck: $(VENV)/.installed

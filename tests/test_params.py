@@ -81,6 +81,13 @@ def section_classes() -> dict:
     from synthcraft.methods.embedsdg.pool import PoolParams
     from synthcraft.methods.embedsdg.prompts import EsdgGenerateParams
     from synthcraft.methods.embedsdg.training import ArmTrainParams, StudentParams
+    from synthcraft.methods.embgen.budget import EgGenerateParams
+    from synthcraft.methods.embgen.corpus import EgCorpusParams
+    from synthcraft.methods.embgen.evaluation import EgEvaluateParams
+    from synthcraft.methods.embgen.extraction import EgExtractParams
+    from synthcraft.methods.embgen.samplers import EgSamplingParams
+    from synthcraft.methods.embgen.structure import EgStructureParams
+    from synthcraft.methods.embgen.training import EgTrainParams
     from synthcraft.tasks import TaskParams
     from synthcraft.training import FewshotTrainParams, TrainParams
 
@@ -92,7 +99,9 @@ def section_classes() -> dict:
             "e5_evaluate": E5EvaluateParams, "e5_influence": InfluenceParams, "esdg_pool": PoolParams,
             "esdg_student": StudentParams, "esdg_embed": EsdgEmbedParams, "esdg_regions": RegionsParams,
             "esdg_decode": DecodeParams, "esdg_generate": EsdgGenerateParams, "esdg_train": ArmTrainParams, "esdg_evaluate": EsdgEvaluateParams,
-            "esdg_correlation": CorrelationParams}
+            "esdg_correlation": CorrelationParams, "eg_corpus": EgCorpusParams, "eg_extract": EgExtractParams,
+            "eg_structure": EgStructureParams, "eg_sampling": EgSamplingParams, "eg_generate": EgGenerateParams,
+            "eg_train": EgTrainParams, "eg_evaluate": EgEvaluateParams}
 
 
 def test_repo_params_parse():
@@ -117,7 +126,7 @@ def test_repo_params_parse():
     assert not evaluate.judge.enabled and parsed["train"].repeat_seeds == []
 
 
-@pytest.mark.parametrize("profile", ["tiny", "openqa", "embedder-tiny", "embedsdg-tiny"])
+@pytest.mark.parametrize("profile", ["tiny", "openqa", "embedder-tiny", "embedsdg-tiny", "embgen-tiny"])
 def test_profiles_apply_and_parse(profile, tmp_path):
     """Each profile, applied the way scripts/exp_profile.py passes it to `dvc exp run` (leaf
     overrides, new keys added whole), gives params every section of which parses."""

@@ -79,3 +79,25 @@ def test_shared_checker_agrees():
     result = subprocess.run([sys.executable, str(tool)], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
     assert re.fullmatch(r"0 stage\(s\) with imported code missing from deps\n", result.stdout)
+
+
+def test_no_stage_script_shadows_an_importable_module():
+    """`python stages/x.py` puts stages/ first on sys.path, so a script named like a module some
+    library imports (numba imports `coverage` when it can) would be imported in its place.
+    Known and harmless: `evaluate` (Hugging Face's, installed with lm-eval for the harness
+    cross-check, which runs in tests, never inside stages/evaluate.py's process)."""
+    import sys
+
+    from conftest import REPO
+
+    KNOWN_HARMLESS = {"evaluate"}
+    stages_dir = str(REPO / "stages")
+    path = [p for p in sys.path if p not in (stages_dir, "", ".")]
+    clashes = []
+    for script in sorted((REPO / "stages").glob("*.py")):
+        for finder in sys.meta_path:
+            spec = finder.find_spec(script.stem, path) if hasattr(finder, "find_spec") else None
+            if spec is not None and script.stem not in KNOWN_HARMLESS:
+                clashes.append(script.name)
+                break
+    assert clashes == [], f"stage scripts named like importable modules: {clashes}"

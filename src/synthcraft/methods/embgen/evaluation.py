@@ -1,0 +1,68 @@
+"""What eg_evaluate adds to the shared evaluation: METEOR, its params, and the comparisons.
+
+METEOR is nltk's. Its synonym stage needs the WordNet data, which nltk downloads at run time and
+no PyPI package ships; where ``nltk.data.find("corpora/wordnet")`` finds it, it is used, otherwise
+METEOR runs with exact and Porter-stem matches only (the metrics say which). Tokens are
+sacrebleu's 13a tokenizer's, lower-cased (nltk's own tokenizer needs downloaded data too).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from synthcraft.evaluation.judge import JudgeParams
+from synthcraft.evaluation.scoring import FORMS
+from synthcraft.params import choice
+
+ARMS = ("embgen", "one_doc")
+MODELS = ("no_aug", *ARMS)     # no_aug: the student without any synthetic data
+COMPARISONS = (("embgen", "one_doc"), ("embgen", "no_aug"), ("one_doc", "no_aug"))
+
+
+@dataclass
+class EgEvaluateParams:
+    """The ``eg_evaluate:`` section."""
+    primary: str = "cloze_norm"      # closed-book scoring form reported first (all are reported)
+    max_new_tokens: int = 64         # open answers
+    batch_size: int = 16
+    bootstrap_resamples: int = 10000
+    bf16: str = "auto"
+    device: str = "auto"
+    judge: JudgeParams = field(default_factory=JudgeParams)
+
+    def __post_init__(self):
+        choice(self.primary, FORMS, "primary")
+
+
+class _NoSynonyms:
+    """Stands in for WordNet in nltk's METEOR: no word has synonyms."""
+
+    @staticmethod
+    def synsets(*_args, **_kwargs):
+        return []
+
+
+def wordnet_or_none():
+    import nltk
+
+    try:
+        nltk.data.find("corpora/wordnet")
+    except LookupError:
+        return None
+    from nltk.corpus import wordnet
+    return wordnet
+
+
+def meteor_scores(answers: list[str], references: list[str]) -> tuple[np.ndarray, bool]:
+    """Per-item METEOR (0-1) and whether WordNet synonyms were used."""
+    from nltk.translate.meteor_score import single_meteor_score
+    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+
+    tokenize = Tokenizer13a()
+    wordnet = wordnet_or_none()
+    scores = [single_meteor_score(tokenize(reference.lower()).split(), tokenize(answer.lower()).split(),
+                                  wordnet=wordnet or _NoSynonyms())
+              if answer.strip() else 0.0
+              for answer, reference in zip(answers, references)]
+    return np.array(scores, dtype=float), wordnet is not None

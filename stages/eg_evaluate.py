@@ -1,0 +1,119 @@
+"""eg_evaluate: the student without synthetic data (no_aug) and with each arm's adapter, on the
+closed-book test and the open questions, compared on the same items.
+
+    dvc repro pipelines/embgen/dvc.yaml:eg_evaluate
+    dvc exp run -S eg_evaluate.judge.enabled=true -S eg_evaluate.judge.backend=openai \
+        -S eg_evaluate.judge.model=<strong model> pipelines/embgen/dvc.yaml       # with the judge
+
+Closed-book: the shared multiple-choice scorer (letter, cloze, length-normalised cloze), accuracy
+with Wilson 95% CIs, paired comparisons (bootstrap CI, exact McNemar). Open: greedy answers, BLEU-1/2/4,
+ROUGE-1/2/L (shared lexical metrics), METEOR, answer length, paired bootstrap differences; with the
+judge on, its four ratings and Binary Accuracy with Wilson CIs and McNemar. Tokens each arm spent
+are copied beside the results, since every comparison is at equal budget.
+"""
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+
+import numpy as np
+
+from synthcraft.evaluation import load_model
+from synthcraft.evaluation.answers import generate_answers
+from synthcraft.evaluation.lexical import lexical_scores
+from synthcraft.evaluation.openended import Answered, answer_rows, compare_answers, judge_answers, mean_ci, model_report
+from synthcraft.evaluation.scoring import FORMS, score_items
+from synthcraft.evaluation.stats import paired_bootstrap
+from synthcraft.evaluation.summaries import Scored, accuracy, compare
+from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.methods.embgen.evaluation import ARMS, COMPARISONS, MODELS, EgEvaluateParams, meteor_scores
+from synthcraft.models import load_tokenizer
+from synthcraft.runtime import autocast, pick_device, setup_logging, use_bf16
+from synthcraft.stage import load_params, parse_paths
+
+
+@dataclass
+class Paths:
+    base: Path = Path("models/base")
+    adapters: Path = Path("models/embgen")
+    items: Path = Path("data/embgen/eval")
+    spend: Path = Path("metrics/embgen/generate")
+    judge_cache: Path = Path("cache/eg_judge")
+    metrics: Path = Path("metrics/embgen/evaluate.json")
+    answers: Path = Path("metrics/embgen/answers.jsonl")
+    plot: Path = Path("metrics/embgen/accuracy.csv")
+
+
+def run(params, paths: Paths) -> dict:
+    p = params.eg_evaluate
+    closed, opened = read_jsonl(paths.items / "closed_book.jsonl"), read_jsonl(paths.items / "open.jsonl")
+    device = pick_device(p.device)
+    bf16 = use_bf16(p.bf16, device)
+    tokenizer = load_tokenizer(str(paths.base))
+    scored, answered, meteor = {}, {}, {}
+    for name in MODELS:
+        adapter = None if name == "no_aug" else str(paths.adapters / name)
+        with autocast(device, bf16):
+            model = load_model(str(paths.base), adapter, device)
+            scored[name] = Scored(closed, score_items(model, tokenizer, closed, p.batch_size, f"{name} closed-book"))
+            answers = generate_answers(model, tokenizer, [i["prompt"] for i in opened], p.max_new_tokens,
+                                       p.batch_size, f"{name} open")
+        del model
+        texts, references = [a["answer"] for a in answers], [i["reference"] for i in opened]
+        answered[name] = Answered(opened, answers, lexical_scores(texts, references))
+        meteor[name], synonyms = meteor_scores(texts, references)
+
+    judge_stats = judge_answers({"open": answered}, p.judge, paths.judge_cache) if p.judge.enabled else None
+    form, resamples = p.primary, p.bootstrap_resamples
+    report = {"primary": form, "bf16": bf16, "closed_book": {"items": len(closed), "models": {}, "comparisons": {}},
+              "open": {"items": len(opened), "meteor_wordnet_synonyms": synonyms, "models": {}, "comparisons": {}},
+              "judge": judge_stats or {"enabled": False}}
+    kinds = {kind: np.array([i["kind"] == kind for i in closed]) for kind in sorted({i["kind"] for i in closed})}
+    report["closed_book"]["by_kind"] = {kind: int(mask.sum()) for kind, mask in kinds.items()}
+
+    def part(s: Scored, mask: np.ndarray) -> Scored:
+        return Scored([i for i, m in zip(s.items, mask) if m], [x for x, m in zip(s.scores, mask) if m])
+
+    for name, s in scored.items():
+        report["closed_book"]["models"][name] = {
+            **accuracy(s.correct(form)), "forms": {f: accuracy(s.correct(f))["accuracy"] for f in FORMS},
+            "mean_correct_logprob": round(float(s.correct_logprob(form).mean()), 4),
+            "by_kind": {kind: accuracy(s.correct(form)[mask]) for kind, mask in kinds.items()}}
+        report["open"]["models"][name] = {**model_report(answered[name], resamples),
+                                          "meteor": mean_ci(meteor[name], resamples)}
+    for a, b in COMPARISONS:
+        key = f"{a}_vs_{b}"
+        report["closed_book"]["comparisons"][key] = {
+            "all": compare(scored[a], scored[b], form, resamples),
+            **{kind: compare(part(scored[a], mask), part(scored[b], mask), form, resamples)
+               for kind, mask in kinds.items() if mask.sum() >= 2}}
+        low, high = paired_bootstrap(meteor[a], meteor[b], resamples)
+        report["open"]["comparisons"][key] = {
+            **compare_answers(answered[a], answered[b], resamples),
+            "meteor": {"difference": round(float(meteor[a].mean() - meteor[b].mean()), 4),
+                       "ci95": [round(low, 4), round(high, 4)]}}
+    report["tokens_spent"] = {arm: json.loads((paths.spend / f"{arm}.json").read_text())["kept_tokens_out"]
+                              for arm in ARMS}
+    report["tokens_spent"]["no_aug"] = 0
+    write_json(paths.metrics, report)
+    rows = answer_rows({"open": answered})
+    for row in rows:
+        row["meteor"] = round(float(meteor[row["model"]][row["item"]]), 4)
+    write_jsonl(paths.answers, rows)
+    models = report["closed_book"]["models"]
+    paths.plot.write_text("bar,accuracy\n" + "".join(
+        f"{name} ({kind}),{models[name]['by_kind'][kind]['accuracy']}\n" for name in MODELS for kind in kinds) +
+        "".join(f"{name} (all),{models[name]['accuracy']}\n" for name in MODELS))
+    logging.info("closed-book (%s): %s", form, {n: r["accuracy"] for n, r in report["closed_book"]["models"].items()})
+    logging.info("open ROUGE-L: %s", {n: r["rougeL"]["mean"] for n, r in report["open"]["models"].items()})
+    return report
+
+
+def main() -> None:
+    setup_logging()
+    run(load_params(eg_evaluate=EgEvaluateParams), parse_paths(Paths, __doc__))
+
+
+if __name__ == "__main__":
+    main()

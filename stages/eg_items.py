@@ -1,0 +1,57 @@
+"""eg_items: the evaluation sets, from the held-out sentences only (see methods/embgen/items.py).
+
+    dvc repro pipelines/embgen/dvc.yaml:eg_items
+
+data/embgen/eval/closed_book.jsonl: masked-entity items (the true entity against the entities of
+its nearest pairs from other documents) and subject items (the document's title against its
+nearest documents' titles), four options each, scored by log-probability.
+data/embgen/eval/open.jsonl: "what do you know about <title>?" with the held-out sentence as reference.
+"""
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.methods.embgen.items import closed_book_items, open_items, subject_items
+from synthcraft.methods.embgen.structure import pair_vectors
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import parse_paths
+
+
+@dataclass
+class Paths:
+    corpus: Path = Path("data/embgen/corpus.jsonl")
+    pairs: Path = Path("data/embgen/pairs.jsonl")
+    store: Path = Path("data/embgen/store")
+    out: Path = Path("data/embgen/eval")
+    metrics: Path = Path("metrics/embgen/items.json")
+
+
+def run(params, paths: Paths) -> dict:
+    docs, pairs = read_jsonl(paths.corpus), read_jsonl(paths.pairs)
+    masked, skipped = closed_book_items(docs, pairs, pair_vectors(paths.store, [p["pair_id"] for p in pairs]))
+    subjects, subject_skipped = subject_items(docs)
+    closed = masked + subjects
+    if not closed:
+        raise SystemExit(f"eg_items: no closed-book item could be built ({dict(skipped)}). Fix: more documents "
+                         "(eg_corpus.docs_per_topic) or more pairs per document (eg_extract.max_pairs)")
+    opened = open_items(docs)
+    write_jsonl(paths.out / "closed_book.jsonl", closed)
+    write_jsonl(paths.out / "open.jsonl", opened)
+    stats = {"closed_book": len(closed), "masked_entity": len(masked), "subject": len(subjects),
+             "masked_entity_skipped": dict(sorted(skipped.items())),
+             "subject_skipped": dict(sorted(subject_skipped.items())), "open": len(opened),
+             "answer_letters": {letter: sum(i["answer"] == letter for i in closed) for letter in "ABCD"}}
+    write_json(paths.metrics, stats)
+    logging.info("items: %d masked-entity (skipped %s), %d subject, %d open", len(masked), dict(skipped),
+                 len(subjects), len(opened))
+    return stats
+
+
+def main() -> None:
+    setup_logging()
+    run(None, parse_paths(Paths, __doc__))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The EmbGen pipeline end to end under DVC, in a temporary git repo, on the tiny profile
+(profiles/embgen-tiny.yaml: 24 Wikipedia summaries from 3 topics, SmolLM2 as extractor, teacher
+and student, 1,500 generated tokens per arm)."""
+import json
+
+import pytest
+import yaml
+
+from conftest import git_repo, has_module
+from test_pipeline import method_repo, ran_stages, run
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not has_module("llama_cpp"), reason="the default teacher needs llama-cpp-python")]
+PIPELINE = "pipelines/embgen/dvc.yaml"
+ARMS = ["embgen", "one_doc"]
+
+
+def stages(output: str) -> list[str]:
+    return [name.split(":")[-1] for name in ran_stages(output)]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    return method_repo(git_repo(tmp_path_factory.mktemp("embgen")), "embgen-tiny")
+
+
+def metrics(repo, name: str) -> dict:
+    return json.loads((repo / "metrics/embgen" / name).read_text())
+
+
+def test_embgen_pipeline_runs_end_to_end(repo):
+    result = run(repo, "dvc", "repro", PIPELINE)
+    assert set(stages(result.stdout)) == {"prepare", "embed", "base", "eg_corpus", "eg_extract", "eg_embed",
+                                          "eg_structure", "eg_items", "eg_evaluate"} | {
+        f"eg_{stage}@{arm}" for stage in ("generate", "train") for arm in ARMS}
+    corpus = metrics(repo, "corpus.json")
+    assert corpus["documents"] == 24 and 0 < corpus["heterogeneity"]["mean_pairwise_cosine_distance"] < 1
+    extract = metrics(repo, "extract.json")
+    assert extract["pairs"] >= 10 and extract["documents"] == 24
+    assert 0 < extract["grounding_rate"] <= 1
+    structure = metrics(repo, "structure.json")
+    assert structure["clusters"] == 3 and sum(structure["sizes"].values()) == extract["pairs"]
+    assert (repo / "metrics/embgen/map.csv").read_text().startswith("x,y,cluster,topic\n")
+    for arm in ARMS:
+        spend = metrics(repo, f"generate/{arm}.json")
+        assert spend["reached_budget"] and spend["kept_tokens_out"] <= 1500 == spend["budget_tokens"]
+        assert spend["qa_pairs"] >= 1
+    embgen = metrics(repo, "generate/embgen.json")
+    assert set(embgen["sampler_mix"]) <= {"proximity", "intra", "inter"}
+    assert 0 <= embgen["multi_document_share"] <= 1
+    assert metrics(repo, "generate/one_doc.json")["multi_document_share"] == 0
+    report = metrics(repo, "evaluate.json")
+    closed = report["closed_book"]
+    assert closed["items"] >= 1 and set(closed["models"]) == {"no_aug", *ARMS}
+    assert "mcnemar_p" in closed["comparisons"]["embgen_vs_one_doc"]["all"]
+    assert closed["by_kind"]["subject"] >= 20
+    for model in report["open"]["models"].values():
+        assert {"rouge1", "rougeL", "bleu1", "bleu4", "meteor", "answer_words"} <= set(model)
+    assert report["tokens_spent"]["embgen"] <= 1500 and report["tokens_spent"]["no_aug"] == 0
+    assert "metrics/embgen/evaluate.json" in run(repo, "dvc", "metrics", "show").stdout
+
+
+def test_only_what_changed_reruns(repo):
+    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == []
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["eg_evaluate"]["max_new_tokens"] = 16
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["eg_evaluate"]
