@@ -63,31 +63,50 @@ def requests(tokenizer, temperature=0.7, max_tokens=160, background=True):
     return out
 
 
+def schema_valid(path: Path) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    stopped = [r for r in rows if r["finish_reason"] == "stop"]
+    assert len(stopped) >= len(TEXTS) - 1  # structured output ends in a complete object
+    for row in stopped:
+        assert list(extract_json(row["text"])) == ["question", "options", "answer"]
+    return rows
+
+
 @pytest.mark.slow
 @needs_vllm
-def test_vllm_cpu_end_to_end_schema_valid_and_order_independent(smollm2_folder, smollm2_tokenizer, tmp_path):
+def test_vllm_cpu_end_to_end_schema_valid_and_repeatable(smollm2_folder, smollm2_tokenizer, tmp_path):
+    """What holds on every CPU kind: every request answered with schema-valid JSON, and the same
+    batch gives the same text. Whether another order or batch size gives the same text depends on
+    the CPU: on AVX-512 bf16 machines it did (2026-11-30), on an AVX2-only one vLLM's CPU kernels
+    made the text depend on the batch (first difference at request 3), so there a resumed vLLM run
+    is not byte-identical to an uninterrupted one (README, "Backends"). That comparison is printed."""
     backend = VLLMBackend(str(smollm2_folder), 2048, Options(python=VLLM_PYTHON, cpu_kv_cache_gib=2))
     try:
         pairs = requests(smollm2_tokenizer)
         # More prompt tokens than one engine step takes: with chunked prefill on, vLLM would split a
         # seeded prompt and crash rewinding its CPU generator (Options.chunked_prefill is off).
         assert sum(backend.count_tokens(r.prompt) for r, _ in pairs) > 4096
-        stats = run_requests(pairs, backend, tmp_path / "a.jsonl", tmp_path / "a", commit_every=6, progress=False)
-        # The same requests reversed and in other batches: per-request seeds make each text the same.
-        again = run_requests(pairs[::-1], backend, tmp_path / "b.jsonl", tmp_path / "b", commit_every=2,
-                             progress=False)
+        runs = {name: run_requests(batch, backend, tmp_path / f"{name}.jsonl", tmp_path / name, commit_every=size,
+                                   progress=False)
+                for name, batch, size in [("a", pairs, 6), ("same", pairs, 6), ("reversed", pairs[::-1], 2)]}
     finally:
         backend.close()
-    assert stats["completed"] == again["completed"] == len(TEXTS) and stats["errors"] == 0
-    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
-    rows = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
-    stopped = [r for r in rows if r["finish_reason"] == "stop"]
-    assert len(stopped) >= len(TEXTS) - 1  # structured output ends in a complete object
-    for row in stopped:
-        assert list(extract_json(row["text"])) == ["question", "options", "answer"]
+    assert all(stats["completed"] == len(TEXTS) and stats["errors"] == 0 for stats in runs.values())
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "same.jsonl").read_bytes()
+    rows = schema_valid(tmp_path / "a.jsonl")
+    reordered = schema_valid(tmp_path / "reversed.jsonl")
+    assert [r["id"] for r in reordered] == [r["id"] for r in rows]  # sorted by id whatever the order run
+    same_text = sum(a["text"] == b["text"] for a, b in zip(rows, reordered))
+    print(f"vLLM on {torch_capability()}: {same_text}/{len(rows)} texts unchanged by order and batch size")
     prompt_tokens = {r.id: backend.count_tokens(r.prompt) for r, _ in pairs}
-    assert all(row["tokens_in"] == prompt_tokens[row["id"]] for row in rows)  # one tokenizer, both sides
+    assert all(row["tokens_in"] == prompt_tokens[row["id"]] for row in rows + reordered)  # one tokenizer, both sides
     assert backend.start_s > 0 and backend.engine.process.poll() == 0  # the worker exited with the backend
+
+
+def torch_capability() -> str:
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability()
 
 
 @pytest.mark.slow
