@@ -12,7 +12,6 @@ precisions is reported per form. Writes benchmarks/results/eval_scoring.json; th
 speed ratio.
 """
 import argparse
-import platform
 import statistics
 import time
 from datetime import date
@@ -78,7 +77,7 @@ def main() -> None:
         return round(sum(x == y for x, y in zip(a.predictions(form), b.predictions(form))) / len(items), 4)
 
     result = {
-        "date": date.today().isoformat(), "machine": f"{platform.machine()}, {torch.get_num_threads()} threads",
+        "date": date.today().isoformat(), 
         "items": len(items), "batch_size": args.batch_size, "bf16": bf16, "repeats": args.repeats,
         "seconds_median": {name: round(s, 2) for name, s in median.items()},
         "items_per_second": {name: round(len(items) / s, 2) for name, s in median.items()},

@@ -22,7 +22,6 @@ Writes benchmarks/results/generation.json and prints each arm's samples/s relati
 """
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -191,8 +190,7 @@ def main() -> None:
     for a in arms:
         if reference and "samples_per_s" in a:
             a["speed_vs_llamacpp"] = round(a["samples_per_s"] / reference["samples_per_s"], 2)
-    result = {"date": date.today().isoformat(), "machine": f"{psutil.cpu_count()} cores, {platform.processor() or platform.machine()}",
-              "requests": args.requests, "arms": arms}
+    result = {"date": date.today().isoformat(), "requests": args.requests, "arms": arms}
     summary = ", ".join(f"{a['arm']} {a['samples_per_s']:.3f}/s ({a.get('speed_vs_llamacpp', '?')}x)"
                         for a in arms if "samples_per_s" in a)
     save_and_print(result, args.out, "samples/s: " + summary)

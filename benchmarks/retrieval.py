@@ -11,7 +11,6 @@ benchmarks/results/retrieval.json; the last line printed is the throughput ratio
 """
 import argparse
 import multiprocessing
-import platform
 import resource
 import tempfile
 import time
@@ -120,8 +119,7 @@ def main() -> None:
             mismatched += 1
     chunk_mb = args.chunk_rows * args.dim * 2 / 2**20
     result = {
-        "date": date.today().isoformat(), "machine": f"{platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} threads", "n": args.n, "dim": args.dim, "queries": args.queries, "k": args.k,
+        "date": date.today().isoformat(), "n": args.n, "dim": args.dim, "queries": args.queries, "k": args.k,
         "chunk_rows": args.chunk_rows,
         "streamed_docs_per_s": round(args.n / streamed_s), "faiss_flatip_docs_per_s": round(args.n / faiss_s),
         "naive_numpy_docs_per_s": round(args.n / naive_s),
