@@ -15,7 +15,7 @@ export DVC_NO_ANALYTICS := 1
 # Stages run `python ...`: make it the venv's, whether or not the caller activated it.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny repro-influence repro-embedsdg repro-embedsdg-tiny repro-embgen repro-embgen-tiny test bench clean-venv
+.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny repro-influence repro-embedsdg repro-embedsdg-tiny repro-embgen repro-embgen-tiny test test-fast bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -78,6 +78,10 @@ $(VENV)/.crosscheck: $(VENV)/.installed
 
 test: setup $(VENV)/.crosscheck setup-vllm
 	$(VENV)/bin/pytest -q
+
+# The daily lane: every test not marked slow (no real model loaded, no dvc end to end), in minutes.
+test-fast: setup
+	$(VENV)/bin/pytest -q -m "not slow"
 
 bench: setup setup-vllm
 	$(PY) benchmarks/retrieval.py
