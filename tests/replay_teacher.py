@@ -14,7 +14,8 @@ llama-cpp-python's server:
 
     SYNTHCRAFT_RECORD_TEACHER=1 .venv/bin/pytest tests/test_embedder_pipeline.py
 
-which answers misses from the live model and appends them to the recording file.
+which answers misses from the live model and appends them to the recording file (delete the file
+first after a prompt change, so replies nobody asks for any more do not linger).
 """
 from __future__ import annotations
 
