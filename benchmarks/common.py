@@ -4,6 +4,7 @@ import importlib.metadata
 import json
 import os
 import platform
+from datetime import date
 from pathlib import Path
 
 
@@ -35,7 +36,8 @@ def machine() -> dict:
 
 
 def save_and_print(result: dict, out: str, summary: str) -> None:
-    result = {**result, "machine": result.get("machine") or machine()}
+    # Every result is dated and names its machine here, once, so no benchmark can leave either out.
+    result = {"date": date.today().isoformat(), **result, "machine": result.get("machine") or machine()}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -12,7 +12,6 @@ Writes benchmarks/results/dedup.json; target: N = 60,000 in <= 60 s with recall 
 import argparse
 import random
 import time
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +81,6 @@ def main() -> None:
     found = {p for p in pairs if p[1] < args.subset}
     recall = len(found & truth) / len(truth) if truth else 1.0
     result = {
-        "date": date.today().isoformat(), 
         "n": args.n, "threshold": args.threshold, "lsh_threshold": args.lsh_threshold,
         "indexed_seconds": round(indexed_s, 2), "pairs_found": len(pairs),
         "subset": args.subset, "exhaustive_seconds_subset": round(exhaustive_s, 2),

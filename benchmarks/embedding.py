@@ -13,7 +13,6 @@ and prints the speed-up last.
 import argparse
 import json
 import time
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +81,6 @@ def main() -> None:
     cosine = np.sum(ours * reference, axis=1) / np.linalg.norm(reference, axis=1)
     tokens = baseline_model.tokenizer(texts, truncation=True, max_length=baseline_model.max_seq_length)["input_ids"]
     result = {
-        "date": date.today().isoformat(), 
         "documents": len(texts), "mean_tokens": round(float(np.mean([len(t) for t in tokens])), 1),
         "batch_size": args.batch_size, "precision": encoder.precision,
         "baseline_fp32_docs_per_s": round(len(texts) / baseline_s, 2),

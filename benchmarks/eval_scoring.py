@@ -14,7 +14,6 @@ speed ratio.
 import argparse
 import statistics
 import time
-from datetime import date
 from pathlib import Path
 
 import torch
@@ -77,7 +76,6 @@ def main() -> None:
         return round(sum(x == y for x, y in zip(a.predictions(form), b.predictions(form))) / len(items), 4)
 
     result = {
-        "date": date.today().isoformat(), 
         "items": len(items), "batch_size": args.batch_size, "bf16": bf16, "repeats": args.repeats,
         "seconds_median": {name: round(s, 2) for name, s in median.items()},
         "items_per_second": {name: round(len(items) / s, 2) for name, s in median.items()},

@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 import psutil
@@ -190,7 +189,7 @@ def main() -> None:
     for a in arms:
         if reference and "samples_per_s" in a:
             a["speed_vs_llamacpp"] = round(a["samples_per_s"] / reference["samples_per_s"], 2)
-    result = {"date": date.today().isoformat(), "requests": args.requests, "arms": arms}
+    result = {"requests": args.requests, "arms": arms}
     summary = ", ".join(f"{a['arm']} {a['samples_per_s']:.3f}/s ({a.get('speed_vs_llamacpp', '?')}x)"
                         for a in arms if "samples_per_s" in a)
     save_and_print(result, args.out, "samples/s: " + summary)

@@ -14,7 +14,6 @@ import multiprocessing
 import resource
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 from common import save_and_print
@@ -119,7 +118,7 @@ def main() -> None:
             mismatched += 1
     chunk_mb = args.chunk_rows * args.dim * 2 / 2**20
     result = {
-        "date": date.today().isoformat(), "n": args.n, "dim": args.dim, "queries": args.queries, "k": args.k,
+        "n": args.n, "dim": args.dim, "queries": args.queries, "k": args.k,
         "chunk_rows": args.chunk_rows,
         "streamed_docs_per_s": round(args.n / streamed_s), "faiss_flatip_docs_per_s": round(args.n / faiss_s),
         "naive_numpy_docs_per_s": round(args.n / naive_s),

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from datetime import date
 from pathlib import Path
 
 from common import machine, save_and_print
@@ -66,7 +65,7 @@ def main() -> None:
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "--durations=0", *LANES[args.lane]], cwd=REPO,
                               capture_output=True, text=True)
         log, source = done.stdout, f"run here ({time.perf_counter() - start:.0f} s with start-up)"
-    result = {"date": date.today().isoformat(), "lane": args.lane, "source": source, "label": args.label,
+    result = {"lane": args.lane, "source": source, "label": args.label,
               **summarise(log),
               # A saved log may come from elsewhere: the machine that read it is all that is known here.
               "machine": {"summarised_on": machine()} if args.log else machine()}
