@@ -55,7 +55,7 @@ repro-embedder-tiny: setup
 
 # Its influence analysis: 16 category subsets + 2 seed repeats, each a foreach cell.
 repro-influence: setup
-	$(VENV)/bin/dvc repro pipelines/embedder-influence/dvc.yaml
+	$(VENV)/bin/dvc repro pipelines/embedder/influence/dvc.yaml
 
 # Embedding-based SDG (README): its own DVC pipeline, starting from the default pipeline's base model.
 repro-embedsdg: setup

@@ -1,8 +1,12 @@
 """Shared fixtures: a tiny corpus the tests write themselves, and the real MiniLM embedder."""
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
+import os
+import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,9 +15,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+import yaml
 
 from synthcraft import assets
+from synthcraft.methods.embedder.evaluation import TasksParams
+from synthcraft.store import StoreInfo
 
 REPO = Path(__file__).resolve().parents[1]
 MINILM = assets.MINILM
@@ -163,10 +171,13 @@ def has_module(name: str) -> bool:
 
 
 def load_stage(name: str):
-    """stages/<name>.py as a module, so tests call its ``run(params, paths)`` in-process."""
+    """A stage script as a module, so tests call its ``run(params, paths)`` in-process: ``"evaluate"``
+    is the shared stages/evaluate.py, ``"craft/filter"`` is pipelines/craft/stages/filter.py."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(f"stage_{name}", REPO / "stages" / f"{name}.py")
+    method, _, stage = name.rpartition("/")
+    script = (REPO / "pipelines" / method / "stages" if method else REPO / "stages") / f"{stage}.py"
+    spec = importlib.util.spec_from_file_location(f"stage_{name.replace('/', '_')}", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -212,3 +223,118 @@ def llama_server():
     server, url = start_llama_server()
     yield url
     stop_server(server)
+
+# --- running a pipeline in a temporary DVC project (test_pipeline, the method pipeline tests)
+
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+       "HF_HUB_OFFLINE": "1", "DVC_NO_ANALYTICS": "1"}
+
+
+def run(repo, *cmd, check=True):
+    result = subprocess.run(cmd, cwd=repo, env=ENV, capture_output=True, text=True)
+    if check and result.returncode:
+        raise AssertionError(f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def merge(into: dict, values: dict) -> None:
+    """Nested keys override only themselves, as `dvc exp run -S a.b.c=...` does."""
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def method_repo(repo: Path, profile: str) -> Path:
+    """A DVC project in ``repo`` (a fresh git repo) with the project's pipelines, sources and
+    params, ``profiles/<profile>.yaml`` merged into params.yaml: where a method's tiny run goes."""
+    for item in ("dvc.yaml", "params.yaml", "stages", "src", "pipelines", "data/fewshots", "data/raw", ".gitignore",
+                 ".dvcignore"):
+        source = REPO / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    merge(params, yaml.safe_load((REPO / f"profiles/{profile}.yaml").read_text()))
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(repo, "dvc", "init", "-q")
+    run(repo, "dvc", "config", "core.analytics", "false")
+    return repo
+
+
+def set_params(repo, section, **values):
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    merge(params[section], values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def ran_stages(output):
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+
+
+# --- the embedder's task folders: a small corpus and MMLU-like rows (test_embedder_*)
+
+SMALL = TasksParams(heldout_share=0.5, retrieval_queries=6, classification_train_per_topic=8,
+                    classification_test_per_topic=4, samples_per_label=4, n_experiments=2, clustering_sets=2,
+                    clustering_topics_per_set=3, clustering_per_topic=5, pairs_per_topic=2, min_topic_questions=10)
+SUBJECTS = {"astronomy": "planets stars orbit telescope galaxy", "cooking": "bread oven flour butter sauce",
+            "law": "court judge contract statute appeal", "music": "melody chord violin rhythm choir"}
+
+
+def eval_corpus(n=40):
+    rng = random.Random(1)
+    rows = []
+    for i in range(n):
+        topic = list(SUBJECTS)[i % 4]
+        words = SUBJECTS[topic].split()
+        text = " ".join(f"Sentence {j} about {topic} mentions {rng.choice(words)} and {rng.choice(words)}."
+                        for j in range(4))
+        rows.append({"doc_id": f"{rng.getrandbits(96):024x}", "text": text})
+    return rows
+
+
+def eval_mmlu(per_topic=30):
+    rows = []
+    for topic, vocabulary in SUBJECTS.items():
+        words = vocabulary.split()
+        for i in range(per_topic):
+            rows.append({"topic": topic, "question": f"Question {i} on {topic}: what about the {words[i % 5]}?",
+                         "answer_a": f"the {words[0]} is used often", "answer_b": f"the {words[1]} is rare here",
+                         "answer_c": f"no {words[2]} at all today", "answer_d": "x", "correct_answer": "ABC"[i % 3]})
+    return rows
+
+
+# --- HDF5 store tests (test_store, test_sharding)
+
+INFO = StoreInfo(model="test-encoder", fingerprint="f" * 32, dim=16)
+
+
+class HashEncoder:
+    """Deterministic text -> unit vector, counting what it was asked to encode."""
+
+    def __init__(self, fail_after_calls=None):
+        self.encoded, self.calls, self.fail_after_calls = [], 0, fail_after_calls
+
+    def __call__(self, texts):
+        if self.fail_after_calls is not None and self.calls >= self.fail_after_calls:
+            raise KeyboardInterrupt("simulated kill")
+        self.calls += 1
+        self.encoded += texts
+        out = np.stack([np.random.default_rng(int(hashlib.md5(t.encode()).hexdigest()[:8], 16)).standard_normal(16)
+                        for t in texts])
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def store_corpus(n, start=0):
+    texts = [f"document number {i} " + "x" * (i % 7) for i in range(start, start + n)]
+    return [f"{i:024x}" for i in range(start, start + n)], texts
+
+
+# --- clustered vectors (test_embgen_*)
+
+def blobs(per_cluster=20, clusters=4, dim=16, seed=0):
+    """Well-separated clusters: each around its own axis."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(dim)[:clusters] * 10
+    vectors = np.concatenate([c + rng.normal(size=(per_cluster, dim)) for c in centres])
+    return vectors.astype(np.float32), np.repeat(np.arange(clusters), per_cluster)

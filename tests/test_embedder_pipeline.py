@@ -14,7 +14,7 @@ import yaml
 
 from conftest import REPO, git_repo, start_llama_server, stop_server
 from replay_teacher import ReplayTeacher
-from test_pipeline import method_repo, ran_stages, run, set_params
+from conftest import method_repo, ran_stages, run, set_params
 
 pytestmark = pytest.mark.slow
 PIPELINE = "pipelines/embedder/dvc.yaml"

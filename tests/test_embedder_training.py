@@ -4,7 +4,7 @@ import pytest
 
 from conftest import TOPICS
 from synthcraft import assets
-from synthcraft.embedder_training import EmbedderTrainParams, train_embedder
+from synthcraft.methods.embedder.training import EmbedderTrainParams, train_embedder
 from synthcraft.embedders import load_sentence_model
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import git_repo, has_module
-from test_pipeline import method_repo, ran_stages, run
+from conftest import method_repo, ran_stages, run
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not has_module("llama_cpp"), reason="the default teacher needs llama-cpp-python")]

@@ -6,11 +6,11 @@ import logging
 import pyarrow.parquet as pq
 
 from conftest import REPO, load_stage
-from synthcraft.methods.craft.filters import FilterParams
+from synthcraft.funnel import FilterParams
 from synthcraft.stage import load_params
 from synthcraft.tasks import TaskParams
 
-stage = load_stage("filter")
+stage = load_stage("craft/filter")
 
 
 def run_filter(tmp_path, rows, caplog=None):

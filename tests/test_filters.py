@@ -4,7 +4,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from synthcraft.filters import NearDuplicateIndex, extract_json, near_duplicate_pairs
-from synthcraft.methods.craft.filters import filter_samples
+from synthcraft.funnel import filter_samples
 from synthcraft.tasks import mcqa
 
 SHOTS = [{"id": "shot-1", "text": "t", "question": "Which chamber of the human heart pumps oxygenated blood into the aorta?",

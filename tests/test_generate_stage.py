@@ -14,7 +14,7 @@ from synthcraft.cluster import RayParams
 from synthcraft.generation import GenerateParams, GenerationError
 from synthcraft.tasks import TaskParams
 
-stage = load_stage("generate")
+stage = load_stage("craft/generate")
 
 
 def setup(tmp_path: Path, port: int, name: str, api_key_env: str = "SYNTHCRAFT_TEST_KEY"):

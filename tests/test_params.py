@@ -65,14 +65,14 @@ def section_classes() -> dict:
     from synthcraft.embedders import EmbedParams
     from synthcraft.evaluation import EvaluateParams
     from synthcraft.generation import GenerateParams
-    from synthcraft.methods.craft.filters import FilterParams
+    from synthcraft.funnel import FilterParams
     from synthcraft.methods.craft.retrieval import RetrieveParams
     from synthcraft.models import BaseParams
-    from synthcraft.embedder_training import EmbedderTrainParams
-    from synthcraft.embedding_eval import E5EvaluateParams, TasksParams
-    from synthcraft.methods.e5.influence import InfluenceParams
-    from synthcraft.methods.e5.mining import MineParams
-    from synthcraft.methods.e5.prompts import BrainstormParams, InstancesParams
+    from synthcraft.methods.embedder.training import EmbedderTrainParams
+    from synthcraft.methods.embedder.evaluation import E5EvaluateParams, TasksParams
+    from synthcraft.methods.embedder.influence import InfluenceParams
+    from synthcraft.methods.embedder.mining import MineParams
+    from synthcraft.methods.embedder.prompts import BrainstormParams, InstancesParams
     from synthcraft.methods.embedsdg.correlation import CorrelationParams
     from synthcraft.methods.embedsdg.decoding import DecodeParams
     from synthcraft.methods.embedsdg.embedding import EmbedParams as EsdgEmbedParams

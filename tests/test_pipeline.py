@@ -4,76 +4,30 @@ The tests run in file order and share one repo: build, no-op, a param change, re
 kill, incremental append, wrong-model refusal, and a `dvc exp run`.
 """
 import json
-import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from conftest import REPO, git_repo, has_module, tiny_corpus, write_jsonl
+from conftest import ENV, REPO, git_repo, has_module, ran_stages, run, set_params, tiny_corpus, write_jsonl
 from synthcraft import assets
-from synthcraft.methods.craft.filters import FUNNEL
+from synthcraft.funnel import FUNNEL
 from synthcraft.store import PENDING_DIR, EmbeddingStore
 
 pytestmark = pytest.mark.slow
 BIO_TOPICS = ("cells", "genetics", "heart", "kidney", "ecology")
-ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-       "HF_HUB_OFFLINE": "1", "DVC_NO_ANALYTICS": "1"}
-
-
-def run(repo, *cmd, check=True):
-    result = subprocess.run(cmd, cwd=repo, env=ENV, capture_output=True, text=True)
-    if check and result.returncode:
-        raise AssertionError(f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def merge(into: dict, values: dict) -> None:
-    """Nested keys override only themselves, as `dvc exp run -S a.b.c=...` does."""
-    for key, value in values.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            merge(into[key], value)
-        else:
-            into[key] = value
-
-
-def method_repo(repo: Path, profile: str) -> Path:
-    """A DVC project in ``repo`` (a fresh git repo) with the project's pipelines, sources and
-    params, ``profiles/<profile>.yaml`` merged into params.yaml: where a method's tiny run goes."""
-    for item in ("dvc.yaml", "params.yaml", "stages", "src", "pipelines", "data/fewshots", "data/raw", ".gitignore",
-                 ".dvcignore"):
-        source = REPO / item
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    merge(params, yaml.safe_load((REPO / f"profiles/{profile}.yaml").read_text()))
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(repo, "dvc", "init", "-q")
-    run(repo, "dvc", "config", "core.analytics", "false")
-    return repo
-
-
-def set_params(repo, section, **values):
-    path = repo / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    merge(params[section], values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def ran_stages(output):
-    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
     repo = git_repo(tmp_path_factory.mktemp("pipeline"))
-    for item in ("dvc.yaml", "params.yaml", "stages", "src", "data/fewshots", ".gitignore", ".dvcignore"):
+    for item in ("dvc.yaml", "params.yaml", "stages", "pipelines", "src", "data/fewshots", ".gitignore", ".dvcignore"):
         source = REPO / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
     run(repo, "dvc", "init", "-q")
@@ -255,7 +209,7 @@ def test_git_checkout_and_dvc_checkout_restore_an_earlier_run(repo):
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
 def test_killed_generate_resumes_to_the_same_file(repo):
     out = repo / "data" / "generated_killed"
-    cmd = [sys.executable, "stages/generate.py", "--out", str(out), "--parts", str(out / "parts"),
+    cmd = [sys.executable, "pipelines/craft/stages/generate.py", "--out", str(out), "--parts", str(out / "parts"),
            "--metrics", str(repo / "killed_gen.json")]
     process = subprocess.Popen(cmd, cwd=repo, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, git_repo
-from synthcraft.pipeline_deps import imported_files, missing_deps
+from synthcraft.pipeline_deps import contract_errors, imported_files, missing_deps, unneeded_deps
 
 
 def copy_project(tmp_path: Path) -> Path:
     repo = git_repo(tmp_path / "repo")
-    for item in ("dvc.yaml", "params.yaml", "stages", "src"):
+    for item in ("dvc.yaml", "params.yaml", "stages", "pipelines", "src"):
         source = REPO / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
     subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=repo, check=True)
@@ -22,6 +22,32 @@ def copy_project(tmp_path: Path) -> Path:
 
 def test_every_stage_depends_on_the_code_it_runs():
     assert missing_deps(REPO) == {}
+
+
+def test_no_stage_depends_on_code_it_never_runs():
+    assert unneeded_deps(REPO) == {}
+
+
+def test_every_stage_agrees_with_its_script():
+    """Paths defaults and cmd flags name the stage's deps and outs; loaded params sections are listed."""
+    assert contract_errors(REPO) == []
+
+
+def test_a_path_or_params_disagreement_is_reported(tmp_path):
+    repo = copy_project(tmp_path)
+    dvc_yaml = repo / "dvc.yaml"
+    text = dvc_yaml.read_text()
+    # base writes models/base by its Paths default; the cmd now sends it elsewhere.
+    text = text.replace("cmd: python stages/base.py --out models/base", "cmd: python stages/base.py --out models/elsewhere")
+    # CRAFT's train stage reads the shared train section; drop it from the stage's params.
+    start, end = text.index("  train:"), text.index("\n  train_fewshot:")
+    text = text[:start] + text[start:end].replace("      - train\n", "", 1) + text[end:]
+    dvc_yaml.write_text(text)
+    errors = contract_errors(repo)
+    assert "base: Paths.out = models/elsewhere is neither a dep nor an out" in errors
+    assert "base: models/base is an out but no Paths field writes it" in errors
+    assert "train: loads params section 'train', which its params do not list" in errors
+    assert len(errors) == 3, errors
 
 
 def test_a_missing_module_is_reported(tmp_path):
@@ -46,13 +72,13 @@ def test_a_missing_script_and_a_transitive_import_are_reported(tmp_path):
     text = dvc_yaml.read_text()
     start, end = text.index("  generate:"), text.index("\n  filter:")
     # topk.py is only reached through methods/craft/retrieval.py -> topk: a transitive import.
-    stage = text[start:end].replace("      - stages/generate.py\n", "").replace("      - src/synthcraft/backends\n", "")
+    stage = text[start:end].replace("      - pipelines/craft/stages/generate.py\n", "").replace("      - src/synthcraft/backends\n", "")
     start_r, end_r = text.index("  retrieve:"), text.index("\n  generate:")
     retrieve = text[start_r:end_r].replace("      - src/synthcraft/topk.py\n", "")
     dvc_yaml.write_text(text[:start_r] + retrieve + text[end_r:start] + stage + text[end:])
     missing = missing_deps(repo)
     assert missing["retrieve"] == ["src/synthcraft/topk.py"]
-    assert "stages/generate.py" in missing["generate"]
+    assert "pipelines/craft/stages/generate.py" in missing["generate"]
     assert "src/synthcraft/backends/llamacpp_backend.py" in missing["generate"]
 
 
@@ -82,8 +108,9 @@ def test_shared_checker_agrees():
 
 
 def test_no_stage_script_shadows_an_importable_module():
-    """`python stages/x.py` puts stages/ first on sys.path, so a script named like a module some
-    library imports (numba imports `coverage` when it can) would be imported in its place.
+    """`python stages/x.py` puts stages/ first on sys.path (likewise pipelines/<method>/stages/), so a
+    script named like a module some library imports (numba imports `coverage` when it can) would be
+    imported in its place.
     Known and harmless: `evaluate` (Hugging Face's, installed with lm-eval for the harness
     cross-check, which runs in tests, never inside stages/evaluate.py's process)."""
     import sys
@@ -91,10 +118,10 @@ def test_no_stage_script_shadows_an_importable_module():
     from conftest import REPO
 
     KNOWN_HARMLESS = {"evaluate"}
-    stages_dir = str(REPO / "stages")
-    path = [p for p in sys.path if p not in (stages_dir, "", ".")]
+    stage_dirs = [REPO / "stages", *sorted(REPO.glob("pipelines/*/stages"))]
+    path = [p for p in sys.path if p not in {str(d) for d in stage_dirs} | {"", "."}]
     clashes = []
-    for script in sorted((REPO / "stages").glob("*.py")):
+    for script in sorted(s for d in stage_dirs for s in d.glob("*.py")):
         for finder in sys.meta_path:
             spec = finder.find_spec(script.stem, path) if hasattr(finder, "find_spec") else None
             if spec is not None and script.stem not in KNOWN_HARMLESS:

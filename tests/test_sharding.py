@@ -9,7 +9,7 @@ from synthcraft.methods.craft.retrieval import retrieve
 from synthcraft.sharding import MANIFEST, ShardedStore, open_store, shard_of, sync, topk
 from synthcraft.store import STORE_FILE, EmbeddingStore, StoreError
 from synthcraft.topk import normalize, streamed_topk
-from test_store import INFO, HashEncoder, corpus
+from conftest import INFO, HashEncoder, store_corpus as corpus
 
 
 def build(path, n=3000, shards=1, start=0):

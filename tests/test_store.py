@@ -1,33 +1,11 @@
-import hashlib
 
 import h5py
 import numpy as np
 import pytest
 
+from conftest import INFO, HashEncoder, store_corpus as corpus
 from synthcraft.store import PENDING_DIR, STORE_FILE, EmbeddingStore, StoreError, StoreInfo, sync_store
 
-INFO = StoreInfo(model="test-encoder", fingerprint="f" * 32, dim=16)
-
-
-class HashEncoder:
-    """Deterministic text -> unit vector, counting what it was asked to encode."""
-
-    def __init__(self, fail_after_calls=None):
-        self.encoded, self.calls, self.fail_after_calls = [], 0, fail_after_calls
-
-    def __call__(self, texts):
-        if self.fail_after_calls is not None and self.calls >= self.fail_after_calls:
-            raise KeyboardInterrupt("simulated kill")
-        self.calls += 1
-        self.encoded += texts
-        out = np.stack([np.random.default_rng(int(hashlib.md5(t.encode()).hexdigest()[:8], 16)).standard_normal(16)
-                        for t in texts])
-        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
-
-
-def corpus(n, start=0):
-    texts = [f"document number {i} " + "x" * (i % 7) for i in range(start, start + n)]
-    return [f"{i:024x}" for i in range(start, start + n)], texts
 
 
 def test_store_layout_and_validation(tmp_path):

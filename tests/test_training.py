@@ -65,7 +65,7 @@ def test_train_stage_repeats_training_per_seed(tiny_base, tmp_path):
     from synthcraft.tasks import TaskParams
     from synthcraft.training import FewshotTrainParams, repeat_runs
 
-    stage = load_stage("train")
+    stage = load_stage("craft/train")
     data = write_jsonl(tmp_path / "train.jsonl", [{"messages": mcqa.TASK.messages(s)} for s in SAMPLES])
     params = types.SimpleNamespace(task=TaskParams(), train_fewshot=FewshotTrainParams(), train=TrainParams(
         r=4, alpha=8, epochs=1, effective_batch=4, micro_batch=4, bf16="false", seed=0, repeat_seeds=[1, 7]))

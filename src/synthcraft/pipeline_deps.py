@@ -4,9 +4,10 @@ A stage whose deps miss a module it imports does not re-run when that module cha
 outputs silently go stale. ``missing_deps`` resolves dvc.yaml through DVC itself (so templated
 and ``foreach`` stages are seen as DVC sees them), follows every ``import synthcraft...`` from the
 stage's script transitively (parent packages' ``__init__`` included, as Python runs them), and
-lists the files no declared dep covers. tests/test_pipeline_deps.py fails on any.
+lists the files no declared dep covers, and the declared src/ deps that cover nothing it runs.
+tests/test_pipeline_deps.py fails on either.
 
-    python -m synthcraft.pipeline_deps          # print misses (nothing when dvc.yaml is right)
+    python -m synthcraft.pipeline_deps          # print misses and extras (nothing when dvc.yaml is right)
 """
 from __future__ import annotations
 
@@ -62,13 +63,18 @@ def _covered(path: str, deps: list[str]) -> bool:
     return any(path == d or path.startswith(d.rstrip("/") + "/") for d in deps)
 
 
-def missing_deps(root: str | Path = ".") -> dict[str, list[str]]:
-    """{stage address: [source files it runs but does not depend on]} for every stage with a miss."""
+# Packages a stage may load by name at run time (a backend, a task type, an evaluation form), which
+# an import walk cannot see: a stage depends on the whole folder.
+DYNAMIC_PACKAGES = ("src/synthcraft/backends", "src/synthcraft/evaluation", "src/synthcraft/tasks")
+
+
+def stage_sources(root: str | Path = ".") -> dict[str, tuple[set[str], list[str]]]:
+    """{stage address: (source files its scripts run, its declared deps)}, paths relative to root."""
     from dvc.repo import Repo
 
     root = Path(root).resolve()
     src = root / "src"
-    missing: dict[str, list[str]] = {}
+    found: dict[str, tuple[set[str], list[str]]] = {}
     with Repo(str(root)) as repo:
         for stage in repo.index.stages:
             if not getattr(stage, "cmd", None):
@@ -82,18 +88,138 @@ def missing_deps(root: str | Path = ".") -> dict[str, list[str]]:
             for script in scripts:
                 if script.is_file():
                     needed |= {script.resolve()} | imported_files(script.resolve(), src)
-            lacking = sorted(p for p in (f.relative_to(root).as_posix() for f in needed) if not _covered(p, deps))
-            if lacking:
-                dvcfile = Path(stage.path).resolve().relative_to(root).as_posix()
-                missing[stage.name if dvcfile == "dvc.yaml" else f"{dvcfile}:{stage.name}"] = lacking
+            dvcfile = Path(stage.path).resolve().relative_to(root).as_posix()
+            address = stage.name if dvcfile == "dvc.yaml" else f"{dvcfile}:{stage.name}"
+            found[address] = ({f.relative_to(root).as_posix() for f in needed}, deps)
+    return found
+
+
+def missing_deps(root: str | Path = ".") -> dict[str, list[str]]:
+    """{stage address: [source files it runs but does not depend on]} for every stage with a miss."""
+    missing = {}
+    for address, (needed, deps) in stage_sources(root).items():
+        lacking = sorted(p for p in needed if not _covered(p, deps))
+        if lacking:
+            missing[address] = lacking
     return missing
 
 
+def unneeded_deps(root: str | Path = ".") -> dict[str, list[str]]:
+    """{stage address: [declared src/ deps that cover nothing it runs]}: each one re-runs the stage
+    for edits that cannot change its output (the dynamically loaded packages excepted)."""
+    extra = {}
+    for address, (needed, deps) in stage_sources(root).items():
+        stale = [d for d in deps if d.startswith("src/") and d not in DYNAMIC_PACKAGES
+                 and not any(_covered(p, [d]) for p in needed)]
+        if stale:
+            extra[address] = stale
+    return extra
+
+
+def _stage_scripts(stage, root: Path) -> list[tuple[Path, list[str]]]:
+    """(script, its command-line arguments) for each ``python <script>.py ...`` in the stage's cmd."""
+    wdir = Path(stage.wdir).resolve()
+    found = []
+    for command in stage.cmd if isinstance(stage.cmd, list) else [stage.cmd]:
+        tokens = shlex.split(command)
+        for k, token in enumerate(tokens):
+            if token.endswith(".py"):
+                found.append((wdir / token, tokens[k + 1:]))
+    return found
+
+
+def _load_script(script: Path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_stage_" + "_".join(script.with_suffix("").parts[-3:]), script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _params_loaded(script: Path) -> set[str]:
+    """The params sections ``script`` reads: the keywords of its ``load_params(...)`` calls."""
+    names = set()
+    for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "load_params":
+            names |= {k.arg for k in node.keywords if k.arg and k.arg != "path"}
+    return names
+
+
+# Paths fields a stage may leave out of dvc.yaml on purpose: resumable parts and scratch space (not
+# outputs: a finished stage's result does not depend on them), and names passed as flags.
+UNTRACKED_FIELDS = {"work", "parts", "judge_cache"}
+NAME_FIELDS = {"arm", "cell"}
+# Params sections a stage may read without listing them: `ray` says where work runs, never what it
+# produces (README, "Ray"); CRAFT's train stage reads `train_fewshot` only under --fewshots, which
+# only the train_fewshot stage passes (and lists it).
+UNLISTED_SECTIONS = {"ray": None, "train_fewshot": "pipelines/craft/stages/train.py"}
+
+
+def contract_errors(root: str | Path = ".") -> list[str]:
+    """Where a stage's script and its dvc.yaml entry disagree, one line each:
+
+    - a script in ``cmd`` that is not a dep, or does not exist;
+    - a ``Paths`` field (its default, or the value ``cmd`` passes) that is neither a dep nor an
+      out of the stage (read without DVC knowing, or written where DVC does not look), or an out
+      that no field writes;
+    - a params section the script loads that the stage does not list (editing it would not re-run
+      the stage), or one it lists but never loads.
+    """
+    import dataclasses
+
+    from dvc.repo import Repo
+
+    from synthcraft.stage import parse_paths
+
+    root = Path(root).resolve()
+    errors: list[str] = []
+    with Repo(str(root)) as repo:
+        for stage in repo.index.stages:
+            if not getattr(stage, "cmd", None):
+                continue
+            dvcfile = Path(stage.path).resolve().relative_to(root).as_posix()
+            name = stage.name if dvcfile == "dvc.yaml" else f"{dvcfile}:{stage.name}"
+            wdir = Path(stage.wdir).resolve()
+            rel = lambda p: Path(p).resolve().relative_to(root).as_posix()  # noqa: E731
+            deps = {rel(d.fs_path) for d in stage.deps if not hasattr(d, "params")}
+            outs = {rel(o.fs_path) for o in stage.outs}
+            listed = {key.split(".")[0] for d in stage.deps if hasattr(d, "params")
+                      for key in (d.params if isinstance(d.params, list) else list(d.params or {}))}
+            for script, argv in _stage_scripts(stage, root):
+                if not script.is_file():
+                    errors.append(f"{name}: cmd runs {rel(script)}, which does not exist")
+                    continue
+                if rel(script) not in deps:
+                    errors.append(f"{name}: {rel(script)} is not in deps")
+                module = _load_script(script)
+                paths = parse_paths(module.Paths, module.__doc__ or name, argv)
+                fields = {f.name: rel(wdir / getattr(paths, f.name)) for f in dataclasses.fields(paths)
+                          if getattr(paths, f.name) is not None and f.name not in UNTRACKED_FIELDS | NAME_FIELDS}
+                data = {p for p in deps | outs if not p.startswith(("src/", "stages/", "pipelines/"))}
+                for field, path in sorted(fields.items()):
+                    if not any(path == d or path.startswith(d + "/") or d.startswith(path + "/") for d in data):
+                        errors.append(f"{name}: Paths.{field} = {path} is neither a dep nor an out")
+                for out in sorted(outs):  # (deps may also be named by params, e.g. prepare's sources)
+                    if not any(out == p or out.startswith(p + "/") or p.startswith(out + "/") for p in fields.values()):
+                        errors.append(f"{name}: {out} is an out but no Paths field writes it")
+                loaded = _params_loaded(script)
+                exempt = {s for s, only in UNLISTED_SECTIONS.items() if only in (None, rel(script))}
+                for section in sorted(loaded - listed - exempt):
+                    errors.append(f"{name}: loads params section {section!r}, which its params do not list")
+                for section in sorted(listed - loaded):
+                    errors.append(f"{name}: lists params section {section!r}, which it never loads")
+    return errors
+
+
 def main() -> int:
-    missing = missing_deps(sys.argv[1] if len(sys.argv) > 1 else ".")
+    root = sys.argv[1] if len(sys.argv) > 1 else "."
+    missing, extra = missing_deps(root), unneeded_deps(root)
     for stage, files in missing.items():
         print(f"{stage}: not in deps: {', '.join(files)}")
-    return 1 if missing else 0
+    for stage, files in extra.items():
+        print(f"{stage}: in deps but never run: {', '.join(files)}")
+    return 1 if missing or extra else 0
 
 
 if __name__ == "__main__":

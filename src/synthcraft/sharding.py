@@ -18,10 +18,11 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from synthcraft.embedders import fingerprint
 from synthcraft.files import atomic_write_text
 from synthcraft.store import STORE_FILE, EmbeddingStore, StoreError, StoreInfo, sync_store
 from synthcraft.topk import streamed_topk
@@ -199,3 +200,19 @@ def shard_runner(encoder_args: dict, info: StoreInfo, ray_params, **sync_kwargs)
         return ray.get([sync_one.remote(str(folder), ids, texts) for folder, ids, texts in plan])
 
     return run
+
+
+def check_model(store: EmbeddingStore, requested: Optional[str] = None, param: str = "") -> str:
+    """The model to embed queries against ``store`` with: the store's own, refusing any other.
+
+    ``param`` names the params key that chose ``requested`` (e.g. ``retrieve.model``), so the error
+    says what to change; stages that always use the store's model pass neither."""
+    spec = requested or store.info.model
+    if fingerprint(spec) != store.info.fingerprint:
+        fix = f"set {param} to null, or re-" if param else ""
+        raise StoreError(
+            f"{store.path} was built with model {store.info.model!r} (fingerprint {store.info.fingerprint}), "
+            f"but the queries would be embedded with {spec!r} (fingerprint {fingerprint(spec)}). "
+            f"Fix: {fix or 're-'}run `dvc repro embed` with embed.model={spec!r} to rebuild the store"
+        )
+    return spec

@@ -12,9 +12,8 @@ from typing import Optional
 
 import numpy as np
 
-from synthcraft.embedders import fingerprint
 from synthcraft.params import choice
-from synthcraft.store import EmbeddingStore, StoreError
+from synthcraft.store import EmbeddingStore
 from synthcraft.tasks.base import TaskType
 from synthcraft.sharding import topk
 from synthcraft.topk import Hit, mean_pairwise_cosine, normalize
@@ -45,18 +44,6 @@ def embedding_text(shot: dict, task: TaskType) -> str:
     """What is embedded for a few-shot: the whole example, as in CRAFT (domain and task both count)."""
     prompt, answer = task.prompt_and_answer(shot)
     return f"{shot['text']}\n\n{prompt} {answer}"
-
-
-def check_model(store: EmbeddingStore, requested: Optional[str]) -> str:
-    """The model to embed queries with: the store's own, refusing anything else."""
-    spec = requested or store.info.model
-    if fingerprint(spec) != store.info.fingerprint:
-        raise StoreError(
-            f"{store.path} was built with model {store.info.model!r} (fingerprint {store.info.fingerprint}), "
-            f"but retrieve would embed the few-shots with {spec!r} (fingerprint {fingerprint(spec)}). "
-            f"Fix: set retrieve.model to null, or re-run `dvc repro embed` with embed.model={spec!r}"
-        )
-    return spec
 
 
 def plan_queries(strategy: str, k: int, oversample: float) -> tuple[int, int, int]:

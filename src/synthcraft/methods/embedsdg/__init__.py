@@ -1,4 +1,4 @@
-"""Embedding-based SDG (Jayaraman et al. 2025, ../shared/papers/embedding-based-sdg.txt): find the
+"""Embedding-based SDG (Jayaraman et al. 2025): find the
 sparse regions of the student's own embedding space, pick seed pairs across them, interpolate the
 pair in the student's input-embedding space, let the student decode the interpolation, and let a
 teacher turn seeds + decoding into a new example. Random seeds (the paper's baseline) and random

@@ -7,7 +7,7 @@ and two examples interpolate to the midpoint of their N-vectors (eq. 4-5 with th
 The decoder is fed the same weighted tokens at the scale of real embeddings: E * (m w), weights
 with mean 1, zero-padded to the longer seed and averaged (eq. 4). With uniform weights those rows
 are exactly the token embeddings, so decoding an unchanged text reproduces it
-(tests/test_esdg_decoding.py). The paper leaves w unspecified; ``esdg_embed.weights`` chooses:
+(tests/test_embedsdg_decoding.py). The paper leaves w unspecified; ``esdg_embed.weights`` chooses:
 
     attention  (default) the attention each token receives in layer ``esdg_embed.layer``, averaged
                over heads and summed over the queries that see it. The first token is set to 0: in

@@ -1,4 +1,4 @@
-"""EmbGen (arXiv 2605.19394, ../shared/papers/embgen-abstract.txt and embgen-notes.md): break a corpus
+"""EmbGen (arXiv 2605.19394): break a corpus
 into entity-description pairs, find its structure in the pairs' embeddings, and have a teacher write
 question-answer pairs from pairs drawn by that structure, under a fixed token budget.
 

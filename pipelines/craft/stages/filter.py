@@ -1,0 +1,69 @@
+"""filter: CRAFT's checks on the generated samples, each reject counted (Appendix C funnel).
+
+    dvc repro filter
+    dvc exp run -S filter.similarity=0.9
+
+Writes data/synthetic/<task>/train.parquet, train.jsonl (chat `messages`, read as-is by TRL and
+axolotl), rejected.jsonl (every dropped record with its reason) and metrics/filter.json.
+"""
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from synthcraft.fewshots import load_fewshots
+from synthcraft.files import atomic_write_text, read_jsonl, write_json, write_jsonl
+from synthcraft.funnel import FUNNEL, FilterParams, filter_samples
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import load_params, parse_paths
+from synthcraft.tasks import TaskParams
+
+
+@dataclass
+class Paths:
+    generated: Path = Path("data/generated")
+    fewshots: Path = Path("data/fewshots")
+    out: Path = Path("data/synthetic")
+    metrics: Path = Path("metrics/filter.json")
+    funnel: Path = Path("metrics/filter_funnel.csv")   # the funnel as a CSV for `dvc plots`
+
+
+def run(params, paths: Paths) -> dict:
+    p, task = params.filter, params.task
+    started = time.perf_counter()
+    task_type = task.task_type
+    shots = load_fewshots(paths.fewshots / f"{task.name}.jsonl", task_type)
+    records = read_jsonl(paths.generated / f"{task.name}.jsonl")
+    kept, rejected, report = filter_samples(records, task_type, shots, p.similarity, p.lsh_threshold)
+
+    out = paths.out / task.name
+    schema = pa.schema([("id", pa.string()), ("doc_id", pa.string())] +
+                       [(key, pa.list_(pa.string()) if spec.get("type") == "array" else pa.string())
+                        for key, spec in task_type.schema["properties"].items()])
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(kept, schema=schema), out / "train.parquet.tmp")
+    (out / "train.parquet.tmp").replace(out / "train.parquet")
+    write_jsonl(out / "train.jsonl", [{"id": s["id"], "messages": task_type.messages(s)} for s in kept])
+    write_jsonl(out / "rejected.jsonl", rejected)
+
+    funnel = report.to_json()
+    if not kept:
+        funnel["warning"] = f"no sample survived; most were dropped as {report.dominant_reject()}"
+        logging.warning("%s: %s. See %s", task.name, funnel["warning"], out / "rejected.jsonl")
+    metrics = {"task": task.name, **funnel, "seconds": round(time.perf_counter() - started, 1)}
+    write_json(paths.metrics, metrics)
+    atomic_write_text(paths.funnel, "stage,count\n" + "".join(f"{s},{funnel[s]}\n" for s in ("retrieved", *FUNNEL)))
+    logging.info("kept %d of %d generated samples: %s", len(kept), len(records), funnel)
+    return metrics
+
+
+def main() -> None:
+    setup_logging()
+    run(load_params(task=TaskParams, filter=FilterParams), parse_paths(Paths, __doc__))
+
+
+if __name__ == "__main__":
+    main()

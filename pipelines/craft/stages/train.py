@@ -1,0 +1,71 @@
+"""train: LoRA fine-tune of the base model on the synthetic data (or on the few-shots alone).
+
+    dvc repro train                      # the synthcraft-tuned adapter
+    dvc repro train_fewshot              # CRAFT's few-shot-only baseline (XS)
+    dvc exp run -S 'train.repeat_seeds=[1,2]'   # two more training runs per adapter: evaluate reports spread
+    python pipelines/craft/stages/train.py --data data/synthetic/bioqa/train.jsonl --out models/adapters/bioqa
+
+Writes the adapter (loadable by peft's PeftModel.from_pretrained and by vLLM's LoRA support; its
+config names the base model portably, and it holds the data it was trained on), the metrics and
+the loss curve CSV. With train.repeat_seeds, the same training runs again per seed into
+<adapter>/seeds/seed-<n>/ (its loss curve beside it); evaluate finds and scores every one.
+"""
+import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from synthcraft.fewshots import load_fewshots, training_conversations
+from synthcraft.files import write_json
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import load_params, parse_paths
+from synthcraft.tasks import TaskParams
+from synthcraft.training import FewshotTrainParams, TrainParams, load_conversations, repeat_dir, train_lora
+
+
+@dataclass
+class Paths:
+    out: Path
+    metrics: Path
+    loss_csv: Path
+    base: Path = Path("models/base")
+    data: Optional[Path] = None        # chat JSONL (messages): the synthetic training set
+    fewshots: Optional[Path] = None    # or: train on this few-shot file (the XS baseline)
+
+
+def run(params, paths: Paths) -> dict:
+    train = params.train
+    if paths.fewshots:
+        conversations = training_conversations(load_fewshots(paths.fewshots, params.task.task_type),
+                                               params.task.task_type)
+        batch = params.train_fewshot.effective_batch
+        train = dataclasses.replace(train, effective_batch=batch, micro_batch=min(train.micro_batch, batch))
+    elif paths.data:
+        conversations = load_conversations(paths.data)
+    else:
+        raise SystemExit("train: give --data (a chat JSONL) or --fewshots (a few-shot file)")
+    stats = train_lora(paths.base, conversations, paths.out, train, base_name=str(paths.base), loss_csv=paths.loss_csv)
+    logging.info("trained %s on %d examples: loss %.4f -> %.4f in %.0fs", paths.out, stats["examples"],
+                 stats["first_loss"] or 0, stats["last_loss"] or 0, stats["seconds"])
+    if train.repeat_seeds:
+        stats["repeat_seeds"] = {}
+        for seed in train.repeat_seeds:
+            out = repeat_dir(paths.out, seed)
+            run_stats = train_lora(paths.base, conversations, out, dataclasses.replace(train, seed=seed, repeat_seeds=[]),
+                                   base_name=str(paths.base), loss_csv=out / "loss.csv")
+            stats["repeat_seeds"][str(seed)] = {key: run_stats[key] for key in ("train_loss", "first_loss", "last_loss",
+                                                                                "seconds")}
+            logging.info("repeat with seed %d: loss %.4f", seed, run_stats["train_loss"])
+    write_json(paths.metrics, stats)
+    return stats
+
+
+def main() -> None:
+    setup_logging()
+    params = load_params(task=TaskParams, train=TrainParams, train_fewshot=FewshotTrainParams)
+    run(params, parse_paths(Paths, __doc__))
+
+
+if __name__ == "__main__":
+    main()

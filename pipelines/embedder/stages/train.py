@@ -1,0 +1,51 @@
+"""e5_train: contrastive training of the sentence embedder on the mined rows.
+
+    dvc repro pipelines/embedder/dvc.yaml:e5_train
+    dvc exp run -S e5_train.loss=cached_mnrl -S e5_train.batch_size=256 pipelines/embedder/dvc.yaml
+    dvc exp run -S e5_train.method=lora pipelines/embedder/dvc.yaml
+    python pipelines/embedder/stages/train.py --data data/e5/train.jsonl --out models/embedder
+
+Writes models/embedder/ (a sentence-transformers folder: `dvc exp run -S embed.model=models/embedder`
+re-embeds the corpus with it), metrics with the loss curve, and the loss CSV for `dvc plots`.
+"""
+import csv
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthcraft.methods.embedder.training import EmbedderTrainParams, train_embedder
+from synthcraft.files import read_jsonl, write_json
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import load_params, parse_paths
+
+
+@dataclass
+class Paths:
+    data: Path = Path("data/e5/train.jsonl")
+    out: Path = Path("models/embedder")
+    work: Path = Path("cache/e5_train")
+    metrics: Path = Path("metrics/e5/train.json")
+    loss_csv: Path = Path("metrics/e5/loss.csv")
+
+
+def run(params, paths: Paths) -> dict:
+    rows = read_jsonl(paths.data)
+    stats = train_embedder(rows, params.e5_train, paths.out, paths.work)
+    paths.loss_csv.parent.mkdir(parents=True, exist_ok=True)
+    with open(paths.loss_csv, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["step", "loss"])
+        writer.writeheader()
+        writer.writerows(stats["loss_curve"])
+    write_json(paths.metrics, {k: v for k, v in stats.items() if k != "loss_curve"})
+    logging.info("trained %s on %d rows, %d steps: loss %s -> %s in %ss", paths.out, stats["rows"], stats["steps"],
+                 stats["loss_first"], stats["loss_last"], stats["seconds"])
+    return stats
+
+
+def main() -> None:
+    setup_logging()
+    run(load_params(e5_train=EmbedderTrainParams), parse_paths(Paths, __doc__))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""esdg_filter: CRAFT's sample filters per kind, then the arms' training sets at equal budget.
+
+    dvc repro pipelines/embedsdg/dvc.yaml:esdg_filter
+
+Each kind's teacher outputs pass the shared filter funnel (format, duplicates, near-copies of a
+pool example -- the seeds included -- and of each other), every reject counted with its reason.
+methods/embedsdg/arms.py then cuts the equal-count arms to one size and gives the
+random_seeds_tokens arm embedsdg's token spend (its degenerate decodings included: they cost
+tokens too). Writes data/esdg/arms/<arm>.jsonl (chat
+``messages``) and data/esdg/arms/rejected.jsonl.
+"""
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.funnel import FilterParams, filter_samples
+from synthcraft.methods.embedsdg.arms import ARMS, assemble
+from synthcraft.methods.embedsdg.pool import as_sample
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import load_params, parse_paths
+from synthcraft.tasks.mcqa import TASK
+
+KINDS = ("embedsdg", "random_pairs", "random_seeds")
+
+
+@dataclass
+class Paths:
+    pool: Path = Path("data/esdg/pool.jsonl")
+    generated: Path = Path("data/esdg/generated.jsonl")
+    decoded: Path = Path("data/esdg/decoded.jsonl")
+    out: Path = Path("data/esdg/arms")
+    metrics: Path = Path("metrics/esdg/filter.json")
+
+
+def run(params, paths: Paths) -> dict:
+    f = params.filter
+    pool = [{"id": item["id"], **as_sample(item)} for item in read_jsonl(paths.pool)]
+    generated = read_jsonl(paths.generated)
+    records, kept, funnels, rejected = {}, {}, {}, []
+    for kind in KINDS:
+        records[kind] = sorted((r for r in generated if r["kind"] == kind), key=lambda r: r["order"])
+        samples, dropped, report = filter_samples(records[kind], TASK, pool, f.similarity, f.lsh_threshold)
+        kept[kind] = {s["id"]: s for s in samples}
+        funnels[kind] = report.to_json()
+        rejected += [{**r, "kind": kind} for r in dropped]
+    # Decodings that never reached the teacher (degenerate_decoding=skip) still cost their tokens.
+    sent = {(r["kind"], r["order"]) for r in generated}
+    for row in read_jsonl(paths.decoded):
+        if (row["kind"], row["order"]) not in sent:
+            records[row["kind"]].append({"id": f"{row['kind']}-decode-{row['order']}", "order": row["order"],
+                                         "decode_tokens_in": row["decode_tokens_in"],
+                                         "decode_tokens_out": row["decode_tokens_out"]})
+    for kind in ("embedsdg", "random_pairs"):
+        records[kind].sort(key=lambda r: r["order"])
+    arms, accounting = assemble(records, {kind: set(samples) for kind, samples in kept.items()})
+    if accounting["examples_per_arm"] == 0:
+        raise SystemExit(f"esdg_filter: an arm kept no example ({ {k: v['available'] for k, v in funnels.items()} }). "
+                         "Fix: raise esdg_regions.examples_per_arm or use a stronger teacher (generate.model)")
+    samples = {sid: s for kind in KINDS for sid, s in kept[kind].items()}
+    paths.out.mkdir(parents=True, exist_ok=True)
+    for arm in ARMS:
+        write_jsonl(paths.out / f"{arm}.jsonl", [{"id": sid, "messages": TASK.messages(samples[sid])} for sid in arms[arm]])
+    write_jsonl(paths.out / "rejected.jsonl", rejected)
+    metrics = {"funnel": funnels, **accounting, "arm_sizes": {arm: len(ids) for arm, ids in arms.items()}}
+    write_json(paths.metrics, metrics)
+    logging.info("arms: %s; tokens spent %s", metrics["arm_sizes"], accounting["tokens_spent"])
+    return metrics
+
+
+def main() -> None:
+    setup_logging()
+    run(load_params(filter=FilterParams), parse_paths(Paths, __doc__))
+
+
+if __name__ == "__main__":
+    main()

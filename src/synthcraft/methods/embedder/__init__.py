@@ -1,0 +1,13 @@
+"""Synthetic data for text embedders (Wang et al. 2024's E5 recipe, as replicated in "Synthetic data
+for text embedders"): brainstorm task descriptions per length category, write (query, positive,
+hard negative) instances for them, mine harder negatives from the corpus, then train the sentence
+embedder contrastively and score it with mteb.
+
+    categories.py   the four length categories, their length rules and the instance checks
+    prompts.py      brainstorm and instance requests (the e5_brainstorm / e5_instances params)
+    mining.py       hard negatives from the HDF5 store by exact top-k (the e5_mine params)
+    training.py     contrastive training of the sentence embedder (e5_train, e5_subset)
+    evaluation.py   local mteb task folders, scoring, per-item paired bootstrap (e5_tasks, e5_evaluate)
+    influence.py    the length-category subsets and their influence table (pipelines/embedder/influence)
+    splits.py       the held-out share of the corpus no training material comes from
+"""
