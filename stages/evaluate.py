@@ -7,8 +7,8 @@ compared item by item. Multiple-choice sets are scored in letter and cloze form;
     dvc exp run -S '+evaluate.models.other=models/adapters/other'            # one more model, no code
     dvc exp run -S '+evaluate.sets.mine={path: data/eval/mine.jsonl}'        # one more evaluation set
     dvc exp run -S '+evaluate.sets.bio_open={kind: open, subjects: ["college biology"]}'  # open QA from MMLU
-    dvc exp run -S evaluate.judge.enabled=true -S evaluate.judge.backend=openai \
-                -S evaluate.judge.model=Qwen/Qwen2.5-7B-Instruct                 # judge open answers
+    dvc exp run -S judge.enabled=true -S judge.backend=openai \
+                -S judge.model=Qwen/Qwen2.5-7B-Instruct                 # judge open answers
     python -m synthcraft.compare_runs HEAD workspace                          # two runs, paired
 
 Per set: accuracy in each form with 95% Wilson intervals (overall and per subject), each model's
@@ -17,7 +17,7 @@ against evaluate.reference: accuracy and correct-option log-prob differences wit
 intervals, exact McNemar, the minimum detectable difference), and 5-gram contamination of each
 adapter's training data (CRAFT 5.3). Every item's scores land in metrics/eval_items.csv.
 
-Open-ended sets: ROUGE-1/2/L and BLEU-1/2/4 per answer, answer length, and (evaluate.judge.enabled)
+Open-ended sets: ROUGE-1/2/L and BLEU-1/2/4 per answer, answer length, and (judge.enabled)
 the reference-based judge's four ratings and binary accuracy, each model against base and the
 reference with paired bootstrap intervals (McNemar for binary accuracy). Every answer, its scores
 and its verdict land in metrics/eval_answers.jsonl; judge requests resume from cache/judge/.
@@ -33,6 +33,7 @@ from synthcraft.evaluation import EvaluateParams, load_model
 from synthcraft.evaluation.answers import generate_answers
 from synthcraft.evaluation.contamination import contamination
 from synthcraft.evaluation.items import item_key
+from synthcraft.evaluation.judge import JudgeParams
 from synthcraft.evaluation.lexical import lexical_scores
 from synthcraft.evaluation.openended import Answered, answer_rows, judge_answers, open_set_report
 from synthcraft.evaluation.scoring import FORMS, score_items
@@ -101,8 +102,8 @@ def run(params, paths: Paths) -> dict:
             form: {run: float(results[set_name][run].correct(form).mean()) for run in runs} for form in FORMS})
     metrics["sets"] = reports
     if open_sets:
-        if p.judge.enabled:
-            metrics["judge"] = judge_answers(answered, p.judge, paths.judge_cache)
+        if params.judge.enabled:
+            metrics["judge"] = judge_answers(answered, params.judge, paths.judge_cache)
         metrics["open_sets"] = {
             name: {**open_set_report(answered[name], p.comparisons(), p.bootstrap_resamples, loaded[name][1],
                                      p.sets[name].max_new_tokens),
@@ -178,7 +179,7 @@ def item_table(results: dict[str, dict[str, Scored]]) -> str:
 
 def main() -> None:
     setup_logging()
-    run(load_params(task=TaskParams, evaluate=EvaluateParams), parse_paths(Paths, __doc__))
+    run(load_params(task=TaskParams, evaluate=EvaluateParams, judge=JudgeParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

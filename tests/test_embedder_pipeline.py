@@ -12,9 +12,8 @@ import os
 import pytest
 import yaml
 
-from conftest import REPO, git_repo, start_llama_server, stop_server
+from conftest import REPO, git_repo, method_repo, ran_stages, run, set_params, start_llama_server, stop_server
 from replay_teacher import ReplayTeacher
-from conftest import method_repo, ran_stages, run, set_params
 
 pytestmark = pytest.mark.slow
 PIPELINE = "pipelines/embedder/dvc.yaml"

@@ -5,8 +5,7 @@ import json
 import pytest
 import yaml
 
-from conftest import git_repo, has_module
-from conftest import method_repo, ran_stages, run
+from conftest import git_repo, has_module, method_repo, ran_stages, run
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not has_module("llama_cpp"), reason="the default teacher needs llama-cpp-python")]

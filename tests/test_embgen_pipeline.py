@@ -6,13 +6,12 @@ import json
 import pytest
 import yaml
 
-from conftest import git_repo, has_module
-from conftest import method_repo, ran_stages, run
+from conftest import git_repo, has_module, method_repo, ran_stages, run
+from synthcraft.methods.embgen import ARMS
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not has_module("llama_cpp"), reason="the default teacher needs llama-cpp-python")]
 PIPELINE = "pipelines/embgen/dvc.yaml"
-ARMS = ["embgen", "one_doc"]
 
 
 def stages(output: str) -> list[str]:

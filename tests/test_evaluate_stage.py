@@ -83,8 +83,8 @@ def test_evaluate_stage_open_sets_with_the_judge(tiny_base, tmp_path):
         models={"tuned": str(tmp_path / "adapter")}, bootstrap_resamples=200, batch_size=4, bf16="false",
         sets={"sums": EvalSet(str(own), kind="open", max_new_tokens=8),
               "bio_open": EvalSet(assets.MMLU, ["college biology"], limit=3, kind="open", max_new_tokens=8),
-              "anatomy": EvalSet(assets.MMLU, ["anatomy"], limit=3)},
-        judge=JudgeParams(enabled=True, max_tokens=120)))
+              "anatomy": EvalSet(assets.MMLU, ["anatomy"], limit=3)}),
+        judge=JudgeParams(enabled=True, max_tokens=120))
     paths = stage.Paths(base=tiny_base, metrics=tmp_path / "eval.json", plot=tmp_path / "by_subject.csv",
                         letters=tmp_path / "letters.csv", items=tmp_path / "items.csv",
                         answers=tmp_path / "answers.jsonl", judge_cache=tmp_path / "judge")

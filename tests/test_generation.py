@@ -121,8 +121,8 @@ def test_error_share_past_the_threshold_stops_the_run(tmp_path):
 def test_refused_key_stops_at_once_and_keeps_finished_work(tmp_path):
     with pytest.raises(GenerationError) as stop:
         run_requests(requests(10), FlakyBackend(refuse_after=5), tmp_path / "out.jsonl", tmp_path / "parts",
-                     commit_every=4, section="evaluate.judge", progress=False)
-    assert "evaluate.judge.openai.api_key_env (now 'MY_KEY')" in str(stop.value)
+                     commit_every=4, section="judge", progress=False)
+    assert "judge.openai.api_key_env (now 'MY_KEY')" in str(stop.value)
     backend = CountingBackend()
     stats = run_requests(requests(10), backend, tmp_path / "out.jsonl", tmp_path / "parts", progress=False)
     assert stats["resumed"] == 5 and len(backend.seen) == 5  # the part cut by the refusal was committed too

@@ -59,11 +59,13 @@ def test_bad_source_kind_points_at_the_source(tmp_path):
 
 
 def section_classes() -> dict:
+    """{section: its class, or (class, the section it is read on top of)}."""
     from synthcraft.cluster import RayParams
     from synthcraft.corpus import PrepareParams
     from synthcraft.coverage import CoverageParams
     from synthcraft.embedders import EmbedParams
     from synthcraft.evaluation import EvaluateParams
+    from synthcraft.evaluation.judge import JudgeParams
     from synthcraft.generation import GenerateParams
     from synthcraft.funnel import FilterParams
     from synthcraft.methods.craft.retrieval import RetrieveParams
@@ -80,28 +82,32 @@ def section_classes() -> dict:
     from synthcraft.methods.embedsdg.grid import RegionsParams
     from synthcraft.methods.embedsdg.pool import PoolParams
     from synthcraft.methods.embedsdg.prompts import EsdgGenerateParams
-    from synthcraft.methods.embedsdg.training import ArmTrainParams, StudentParams
+    from synthcraft.methods.embedsdg.training import StudentParams
     from synthcraft.methods.embgen.budget import EgGenerateParams
     from synthcraft.methods.embgen.corpus import EgCorpusParams
     from synthcraft.methods.embgen.evaluation import EgEvaluateParams
     from synthcraft.methods.embgen.extraction import EgExtractParams
     from synthcraft.methods.embgen.samplers import EgSamplingParams
     from synthcraft.methods.embgen.structure import EgStructureParams
-    from synthcraft.methods.embgen.training import EgTrainParams
     from synthcraft.tasks import TaskParams
     from synthcraft.training import FewshotTrainParams, TrainParams
 
     return {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
             "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
-            "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams, "coverage": CoverageParams,
+            "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams, "judge": JudgeParams, "coverage": CoverageParams,
             "ray": RayParams, "e5_tasks": TasksParams, "e5_brainstorm": BrainstormParams,
             "e5_instances": InstancesParams, "e5_mine": MineParams, "e5_train": EmbedderTrainParams,
             "e5_evaluate": E5EvaluateParams, "e5_influence": InfluenceParams, "esdg_pool": PoolParams,
-            "esdg_student": StudentParams, "esdg_embed": EsdgEmbedParams, "esdg_regions": RegionsParams,
-            "esdg_decode": DecodeParams, "esdg_generate": EsdgGenerateParams, "esdg_train": ArmTrainParams, "esdg_evaluate": EsdgEvaluateParams,
+            "esdg_student": (StudentParams, "train"), "esdg_embed": EsdgEmbedParams, "esdg_regions": RegionsParams,
+            "esdg_decode": DecodeParams, "esdg_generate": EsdgGenerateParams, "esdg_train": (TrainParams, "train"), "esdg_evaluate": EsdgEvaluateParams,
             "esdg_correlation": CorrelationParams, "eg_corpus": EgCorpusParams, "eg_extract": EgExtractParams,
             "eg_structure": EgStructureParams, "eg_sampling": EgSamplingParams, "eg_generate": EgGenerateParams,
-            "eg_train": EgTrainParams, "eg_evaluate": EgEvaluateParams}
+            "eg_train": (TrainParams, "train"), "eg_evaluate": EgEvaluateParams}
+
+
+def load(name, spec, path):
+    cls, base = spec if isinstance(spec, tuple) else (spec, None)
+    return load_section(name, cls, path, base=base)
 
 
 def test_repo_params_parse():
@@ -113,7 +119,7 @@ def test_repo_params_parse():
     classes = section_classes()
     path = REPO / "params.yaml"
     assert set(yaml.safe_load(path.read_text())) == set(classes)
-    parsed = {name: load_section(name, cls, path) for name, cls in classes.items()}
+    parsed = {name: load(name, spec, path) for name, spec in classes.items()}
     generate = parsed["generate"]
     assert generate.backend_options is generate.llamacpp and generate.openai.concurrency == 4
     assert generate.sampling.temperature == 0.7 and generate.context_length == 4096
@@ -123,7 +129,7 @@ def test_repo_params_parse():
     assert ("synthcraft", "fewshot_baseline") in evaluate.comparisons()
     assert evaluate.adapters("bioqa") == {"fewshot_baseline": "models/adapters/bioqa-fewshot",
                                           "synthcraft": "models/adapters/bioqa"}   # where train / train_fewshot write
-    assert not evaluate.judge.enabled and parsed["train"].repeat_seeds == []
+    assert not parsed["judge"].enabled and parsed["train"].repeat_seeds == []
 
 
 @pytest.mark.parametrize("profile", ["tiny", "openqa", "embedder-tiny", "embedsdg-tiny", "embgen-tiny"])
@@ -154,7 +160,7 @@ def test_profiles_apply_and_parse(profile, tmp_path):
         node[leaf] = yaml.safe_load(value)            # Hydra's flow syntax here is also YAML
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
-    parsed = {name: load_section(name, cls, path) for name, cls in section_classes().items()}
+    parsed = {name: load(name, spec, path) for name, spec in section_classes().items()}
     if profile == "openqa":
         assert parsed["task"].type == "openqa" and parsed["evaluate"].sets["mmlu_bio_open"].kind == "open"
         assert parsed["evaluate"].sets["mmlu_bio_open"].subjects[0] == "high school biology"   # spaces survive
@@ -174,3 +180,33 @@ def test_nested_sections_and_mappings(tmp_path):
     path = write(tmp_path, "generate:\n  openai:\n    concurrenc: 9\n")
     with pytest.raises(ParamsError, match=r"params.yaml:3: unknown key 'generate.openai.concurrenc'"):
         load_section("generate", GenerateParams, path)
+
+
+def test_method_recipes_are_train_with_their_changes():
+    """esdg_student, esdg_train and eg_train hold only their changes to train:. The merged recipes
+    equal what each trainer used before they were read on top of train (its dataclass defaults
+    plus its own keys), so the adapters stay byte-identical."""
+    from conftest import REPO
+    from synthcraft.methods.embedsdg.training import StudentParams
+    from synthcraft.training import TrainParams
+
+    path = REPO / "params.yaml"
+    assert load_section("esdg_train", TrainParams, path, base="train") == TrainParams(
+        epochs=3, effective_batch=8, micro_batch=4, max_length=512)
+    assert load_section("eg_train", TrainParams, path, base="train") == TrainParams(
+        epochs=2, effective_batch=8, micro_batch=4, max_length=512)
+    assert load_section("esdg_student", StudentParams, path, base="train") == StudentParams(
+        tune=True, epochs=1, effective_batch=16, micro_batch=4, max_length=512)
+
+
+def test_an_edit_to_the_base_section_reaches_a_recipe_unless_it_overrides_the_key(tmp_path):
+    from synthcraft.training import TrainParams
+
+    path = write(tmp_path, "train:\n  r: 8\n  epochs: 3\narm:\n  epochs: 1\n  alpha: 4\n")
+    arm = load_section("arm", TrainParams, path, base="train")
+    assert (arm.r, arm.epochs, arm.alpha) == (8, 1.0, 4)
+    path = write(tmp_path, "train:\n  r: 8\narm:\n  epochs: x\n")
+    with pytest.raises(ParamsError, match=r"params.yaml:4: 'arm.epochs' must be float"):
+        load_section("arm", TrainParams, path, base="train")
+    with pytest.raises(ParamsError, match=r"no 'trian:' section"):
+        load_section("arm", TrainParams, path, base="trian")

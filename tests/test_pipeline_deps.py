@@ -43,11 +43,15 @@ def test_a_path_or_params_disagreement_is_reported(tmp_path):
     start, end = text.index("  train:"), text.index("\n  train_fewshot:")
     text = text[:start] + text[start:end].replace("      - train\n", "", 1) + text[end:]
     dvc_yaml.write_text(text)
+    # EmbGen's arms read train: under eg_train's changes (stages/train_arm.py --recipe eg_train).
+    embgen = repo / "pipelines/embgen/dvc.yaml"
+    embgen.write_text(embgen.read_text().replace("        - train\n        - eg_train\n", "        - eg_train\n"))
     errors = contract_errors(repo)
     assert "base: Paths.out = models/elsewhere is neither a dep nor an out" in errors
     assert "base: models/base is an out but no Paths field writes it" in errors
     assert "train: loads params section 'train', which its params do not list" in errors
-    assert len(errors) == 3, errors
+    assert "pipelines/embgen/dvc.yaml:eg_train@one_doc: loads params section 'train', which its params do not list" in errors
+    assert len(errors) == 5, errors
 
 
 def test_a_missing_module_is_reported(tmp_path):
@@ -128,3 +132,15 @@ def test_no_stage_script_shadows_an_importable_module():
                 clashes.append(script.name)
                 break
     assert clashes == [], f"stage scripts named like importable modules: {clashes}"
+
+
+def test_embgen_arms_are_one_list():
+    """pipelines/embgen/dvc.yaml's foreach stages loop over its `arms` var; the code's ARMS must agree."""
+    import yaml
+
+    from synthcraft.methods.embgen import ARMS
+
+    spec = yaml.safe_load((REPO / "pipelines/embgen/dvc.yaml").read_text())
+    arms = next(v["arms"] for v in spec["vars"] if isinstance(v, dict) and "arms" in v)
+    assert tuple(arms) == ARMS
+    assert [s for s, body in spec["stages"].items() if body.get("foreach") == "${arms}"] == ["eg_generate", "eg_train"]

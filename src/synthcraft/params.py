@@ -80,16 +80,28 @@ def _build(cls, node: yaml.Node, path: Path, section: str):
 T = typing.TypeVar("T")
 
 
-def load_section(section: str, cls: type[T], path: str | Path = "params.yaml") -> T:
-    """Parse one top-level section of params.yaml into ``cls``."""
+def load_section(section: str, cls: type[T], path: str | Path = "params.yaml", base: str | None = None) -> T:
+    """Parse one top-level section of params.yaml into ``cls``.
+
+    With ``base``, that section's keys come first and ``section``'s keys override them one by one
+    (``esdg_train`` holds only what EmbedSDG's arms change in ``train``), so an edit to the base
+    reaches every stage built on it unless the section overrides that key, visibly."""
     path = Path(path)
     root = yaml.compose(path.read_text(encoding="utf-8"))
     if not isinstance(root, yaml.MappingNode):
         raise ParamsError(f"{path}:1: expected a mapping of stage sections")
-    for key_node, value_node in root.value:
-        if key_node.value == section:
-            return _build(cls, value_node, path, section)
-    raise ParamsError(f"{path}: no '{section}:' section. Fix: add it (the committed params.yaml lists every section with comments)")
+    nodes = {key_node.value: value_node for key_node, value_node in root.value}
+    for name in (section, base):
+        if name is not None and name not in nodes:
+            raise ParamsError(f"{path}: no '{name}:' section. Fix: add it (the committed params.yaml lists every section with comments)")
+    node = nodes[section]
+    if base is not None:
+        if not isinstance(nodes[base], yaml.MappingNode) or not isinstance(node, yaml.MappingNode):
+            raise ParamsError(f"{_where(path, node)}: '{section}' and '{base}' must be mappings of keys")
+        own = {k.value for k, _ in node.value}
+        node = yaml.MappingNode(node.tag, [(k, v) for k, v in nodes[base].value if k.value not in own] + node.value,
+                                start_mark=node.start_mark, end_mark=node.end_mark)
+    return _build(cls, node, path, section)
 
 
 def choice(value: str, allowed: typing.Iterable[str], name: str) -> None:

@@ -138,18 +138,25 @@ def _load_script(script: Path):
 
 
 def _params_loaded(script: Path) -> set[str]:
-    """The params sections ``script`` reads: the keywords of its ``load_params(...)`` calls."""
+    """The params sections ``script`` reads: the keywords of its ``load_params(...)`` calls, and the
+    base section under any ``name=(Cls, RECIPE_BASE)`` keyword."""
+    from synthcraft.training import RECIPE_BASE
+
     names = set()
     for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "load_params":
-            names |= {k.arg for k in node.keywords if k.arg and k.arg != "path"}
+            for k in node.keywords:
+                if k.arg and k.arg != "path":
+                    names.add(k.arg)
+                    if isinstance(k.value, ast.Tuple):
+                        names.add(RECIPE_BASE)
     return names
 
 
 # Paths fields a stage may leave out of dvc.yaml on purpose: resumable parts and scratch space (not
 # outputs: a finished stage's result does not depend on them), and names passed as flags.
 UNTRACKED_FIELDS = {"work", "parts", "judge_cache"}
-NAME_FIELDS = {"arm", "cell"}
+NAME_FIELDS = {"arm", "cell", "recipe"}
 # Params sections a stage may read without listing them: `ray` says where work runs, never what it
 # produces (README, "Ray"); CRAFT's train stage reads `train_fewshot` only under --fewshots, which
 # only the train_fewshot stage passes (and lists it).
@@ -171,6 +178,7 @@ def contract_errors(root: str | Path = ".") -> list[str]:
     from dvc.repo import Repo
 
     from synthcraft.stage import parse_paths
+    from synthcraft.training import RECIPE_BASE
 
     root = Path(root).resolve()
     errors: list[str] = []
@@ -204,6 +212,8 @@ def contract_errors(root: str | Path = ".") -> list[str]:
                     if not any(out == p or out.startswith(p + "/") or p.startswith(out + "/") for p in fields.values()):
                         errors.append(f"{name}: {out} is an out but no Paths field writes it")
                 loaded = _params_loaded(script)
+                if getattr(paths, "recipe", None) is not None:  # stages/train_arm.py: --recipe on top of train
+                    loaded |= {str(paths.recipe), RECIPE_BASE}
                 exempt = {s for s, only in UNLISTED_SECTIONS.items() if only in (None, rel(script))}
                 for section in sorted(loaded - listed - exempt):
                     errors.append(f"{name}: loads params section {section!r}, which its params do not list")

@@ -28,6 +28,13 @@ def parse_paths(cls: type[P], description: str, argv: list[str] | None = None) -
     return cls(**{k: None if v is None else Path(v) for k, v in vars(parser.parse_args(argv)).items()})
 
 
-def load_params(path: str | Path = "params.yaml", **sections: type) -> SimpleNamespace:
-    """``load_params(task=TaskParams, generate=GenerateParams)`` -> namespace(task=..., generate=...)."""
-    return SimpleNamespace(**{name: load_section(name, cls, path) for name, cls in sections.items()})
+def load_params(path: str | Path = "params.yaml", **sections: type | tuple[type, str]) -> SimpleNamespace:
+    """``load_params(task=TaskParams, generate=GenerateParams)`` -> namespace(task=..., generate=...).
+
+    ``esdg_student=(TrainParams, "train")`` reads ``train:`` with ``esdg_student:``'s keys on top (see
+    ``params.load_section``); the stage must list both sections in dvc.yaml."""
+    loaded = {}
+    for name, spec in sections.items():
+        cls, base = spec if isinstance(spec, tuple) else (spec, None)
+        loaded[name] = load_section(name, cls, path, base=base)
+    return SimpleNamespace(**loaded)

@@ -45,6 +45,11 @@ class TrainParams:
             raise ValueError(f"repeat_seeds {self.repeat_seeds} must be distinct and differ from seed {self.seed}")
 
 
+# The section every other training recipe starts from: a method's section (esdg_train, eg_train,
+# esdg_student) holds only its changes, merged on top by params.load_section(..., base=RECIPE_BASE).
+RECIPE_BASE = "train"
+
+
 @dataclass
 class FewshotTrainParams:
     """The ``train_fewshot:`` section: what the few-shot-only baseline changes in ``train``."""

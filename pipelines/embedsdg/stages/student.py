@@ -19,7 +19,7 @@ from synthcraft.methods.embedsdg.training import StudentParams, merge_adapter
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
 from synthcraft.tasks.mcqa import TASK
-from synthcraft.training import train_lora
+from synthcraft.training import RECIPE_BASE, train_lora
 
 
 @dataclass
@@ -57,7 +57,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(esdg_student=StudentParams), parse_paths(Paths, __doc__))
+    run(load_params(esdg_student=(StudentParams, RECIPE_BASE)), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

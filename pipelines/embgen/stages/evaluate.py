@@ -2,8 +2,8 @@
 closed-book test and the open questions, compared on the same items.
 
     dvc repro pipelines/embgen/dvc.yaml:eg_evaluate
-    dvc exp run -S eg_evaluate.judge.enabled=true -S eg_evaluate.judge.backend=openai \
-        -S eg_evaluate.judge.model=<strong model> pipelines/embgen/dvc.yaml       # with the judge
+    dvc exp run -S judge.enabled=true -S judge.backend=openai \
+        -S judge.model=<strong model> pipelines/embgen/dvc.yaml       # with the judge
 
 Closed-book: the shared multiple-choice scorer (letter, cloze, length-normalised cloze), accuracy
 with Wilson 95% CIs, paired comparisons (bootstrap CI, exact McNemar). Open: greedy answers, BLEU-1/2/4,
@@ -21,13 +21,15 @@ import numpy as np
 
 from synthcraft.evaluation import load_model
 from synthcraft.evaluation.answers import generate_answers
+from synthcraft.evaluation.judge import JudgeParams
 from synthcraft.evaluation.lexical import lexical_scores
 from synthcraft.evaluation.openended import Answered, answer_rows, compare_answers, judge_answers, mean_ci, model_report
 from synthcraft.evaluation.scoring import FORMS, score_items
 from synthcraft.evaluation.stats import paired_bootstrap
 from synthcraft.evaluation.summaries import Scored, accuracy, compare
 from synthcraft.files import read_jsonl, write_json, write_jsonl
-from synthcraft.methods.embgen.evaluation import ARMS, COMPARISONS, MODELS, EgEvaluateParams, meteor_scores
+from synthcraft.methods.embgen import ARMS
+from synthcraft.methods.embgen.evaluation import COMPARISONS, MODELS, EgEvaluateParams, meteor_scores
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import autocast, pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths
@@ -64,7 +66,7 @@ def run(params, paths: Paths) -> dict:
         answered[name] = Answered(opened, answers, lexical_scores(texts, references))
         meteor[name], synonyms = meteor_scores(texts, references)
 
-    judge_stats = judge_answers({"open": answered}, p.judge, paths.judge_cache) if p.judge.enabled else None
+    judge_stats = judge_answers({"open": answered}, params.judge, paths.judge_cache) if params.judge.enabled else None
     form, resamples = p.primary, p.bootstrap_resamples
     report = {"primary": form, "bf16": bf16, "closed_book": {"items": len(closed), "models": {}, "comparisons": {}},
               "open": {"items": len(opened), "meteor_wordnet_synonyms": synonyms, "models": {}, "comparisons": {}},
@@ -112,7 +114,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(eg_evaluate=EgEvaluateParams), parse_paths(Paths, __doc__))
+    run(load_params(eg_evaluate=EgEvaluateParams, judge=JudgeParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

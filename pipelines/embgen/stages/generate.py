@@ -21,6 +21,7 @@ from pathlib import Path
 from synthcraft.cluster import RayParams
 from synthcraft.files import read_jsonl, write_json, write_jsonl
 from synthcraft.generation import GenerateParams, special_tokens_of
+from synthcraft.methods.embgen import ARMS
 from synthcraft.methods.embgen.budget import EgGenerateParams, qa_pairs, run_to_budget
 from synthcraft.methods.embgen.extraction import pair_text
 from synthcraft.methods.embgen.prompts import (BASELINE_SYSTEM, ClusterProfile, baseline_messages, embgen_messages,
@@ -33,7 +34,6 @@ from synthcraft.teacher import make_teacher
 
 import numpy as np
 
-ARMS = ("embgen", "one_doc")
 
 
 @dataclass

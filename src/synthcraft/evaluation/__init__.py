@@ -21,7 +21,6 @@ import torch
 
 from synthcraft import assets
 from synthcraft.evaluation.items import CRAFT_BIO_TOPICS, load_mcqa, load_open
-from synthcraft.evaluation.judge import JudgeParams
 from synthcraft.evaluation.scoring import FORMS
 from synthcraft.params import choice
 from synthcraft.runtime import pick_device
@@ -69,7 +68,6 @@ class EvaluateParams:
     batch_size: int = 16
     bf16: str = "auto"                     # bf16 autocast where supported (2.2x faster here)
     device: str = "auto"
-    judge: JudgeParams = field(default_factory=JudgeParams)   # open sets only; off unless enabled
 
     def __post_init__(self):
         if "base" in self.models:

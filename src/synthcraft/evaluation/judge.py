@@ -59,9 +59,10 @@ First give your reasoning in one or two sentences, then the four ratings, as JSO
 
 @dataclass
 class JudgeParams(GenerateParams):
-    """``evaluate.judge``: the judge model and backend, configured exactly like ``generate`` (the
-    few-shot setting is unused). Off by default: a 135M model cannot judge; turn it on with a strong
-    model, e.g. ``-S evaluate.judge.enabled=true -S evaluate.judge.backend=openai``."""
+    """The ``judge:`` section (read by evaluate and eg_evaluate): the judge model and backend,
+    configured exactly like ``generate`` (the few-shot setting is unused). Off by default: a 135M
+    model cannot judge; turn it on with a strong model, e.g.
+    ``-S judge.enabled=true -S judge.backend=openai``."""
     enabled: bool = False
     max_tokens: Optional[int] = 256
     temperature: float = 0.0    # a judge should be repeatable
@@ -126,7 +127,7 @@ def run_judge(rows: list[dict], params: JudgeParams, parts_dir: Path, out_file: 
     backend = make_backend(params.backend, params.model, context_length=params.context_length,
                            tokenizer=params.tokenizer, options=params.backend_options)
     stats = run_requests(pairs, backend, out_file, parts_dir, commit_every=params.commit_every,
-                         max_error_share=params.max_error_share, section="evaluate.judge")
+                         max_error_share=params.max_error_share, section="judge")
     verdicts = {row["key"]: None for row in rows}
     for result in read_jsonl(out_file):
         if result["id"] in keys_of and result["finish_reason"] in ("stop", "length"):

@@ -1,4 +1,4 @@
-"""The student on D, and the per-arm recipe: the shared LoRA trainer with this method's defaults."""
+"""The student on D (the shared LoRA trainer, with esdg_student's changes to train), and merging its adapter."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,16 +11,9 @@ from synthcraft.training import TrainParams
 
 @dataclass
 class StudentParams(TrainParams):
-    """The ``esdg_student:`` section: ``train``'s LoRA recipe, plus whether to tune at all."""
+    """The ``esdg_student:`` section: its changes to ``train``'s LoRA recipe (loaded on top of
+    ``train:``), plus whether to tune at all."""
     tune: bool = True          # false: D is already the student's training data; the base is used as is
-    epochs: float = 1.0
-
-
-@dataclass
-class ArmTrainParams(TrainParams):
-    """The ``esdg_train:`` section: each arm's adapter, trained on top of the student."""
-    epochs: float = 3.0
-    effective_batch: int = 8
 
 
 def merge_adapter(base_dir: str | Path, adapter_dir: str | Path, out_dir: str | Path) -> None:

@@ -13,3 +13,7 @@ question-answer pairs from pairs drawn by that structure, under a fixed token bu
     items.py       the closed-book test and the open questions, from held-out sentences only
     evaluation.py  METEOR and the comparisons eg_evaluate reports
 """
+
+# The arms that generate and train (pipelines/embgen/dvc.yaml's `arms` var must match: a test checks);
+# eg_evaluate adds no_aug, the student without synthetic data.
+ARMS = ("embgen", "one_doc")

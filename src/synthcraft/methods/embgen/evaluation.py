@@ -7,15 +7,14 @@ sacrebleu's 13a tokenizer's, lower-cased (nltk's own tokenizer needs downloaded 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from synthcraft.evaluation.judge import JudgeParams
 from synthcraft.evaluation.scoring import FORMS
+from synthcraft.methods.embgen import ARMS
 from synthcraft.params import choice
 
-ARMS = ("embgen", "one_doc")
 MODELS = ("no_aug", *ARMS)     # no_aug: the student without any synthetic data
 COMPARISONS = (("embgen", "one_doc"), ("embgen", "no_aug"), ("one_doc", "no_aug"))
 
@@ -29,7 +28,6 @@ class EgEvaluateParams:
     bootstrap_resamples: int = 10000
     bf16: str = "auto"
     device: str = "auto"
-    judge: JudgeParams = field(default_factory=JudgeParams)
 
     def __post_init__(self):
         choice(self.primary, FORMS, "primary")
