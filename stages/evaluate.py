@@ -29,18 +29,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.evaluation import EvaluateParams, load_model
-from synthcraft.evaluation.answers import generate_answers
+from synthcraft.evaluation import EvaluateParams
 from synthcraft.evaluation.contamination import contamination
 from synthcraft.evaluation.items import item_key
 from synthcraft.evaluation.judge import JudgeParams
 from synthcraft.evaluation.lexical import lexical_scores
 from synthcraft.evaluation.openended import Answered, answer_rows, judge_answers, open_set_report
-from synthcraft.evaluation.scoring import FORMS, score_items
+from synthcraft.evaluation.runner import run_models
+from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.seeds import add_seed_summaries, model_runs
 from synthcraft.evaluation.summaries import Scored, accuracy, accuracy_by_subject, set_report
 from synthcraft.files import atomic_write_text, read_jsonl, write_json, write_jsonl
-from synthcraft.runtime import autocast, pick_device, setup_logging, use_bf16
+from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths
 from synthcraft.tasks import TaskParams
 from synthcraft.training import TRAINING_DATA
@@ -59,8 +59,6 @@ class Paths:
 
 def run(params, paths: Paths) -> dict:
     p, task = params.evaluate, params.task
-    from transformers import AutoTokenizer
-
     started = time.perf_counter()
     loaded = {name: spec.load_counting_skips() for name, spec in p.sets.items()}
     for name, (items, skipped) in loaded.items():
@@ -69,29 +67,20 @@ def run(params, paths: Paths) -> dict:
                              f"{p.sets[name].subjects} (skipped: {skipped}). Fix: check the path, kind and subject names")
     mcqa_sets = {name: items for name, (items, _) in loaded.items() if p.sets[name].kind == "mcqa"}
     open_sets = {name: items for name, (items, _) in loaded.items() if p.sets[name].kind == "open"}
-    tokenizer = AutoTokenizer.from_pretrained(paths.base)
     device = pick_device(p.device)
     bf16 = use_bf16(p.bf16, device)
-    results: dict[str, dict[str, Scored]] = {name: {} for name in mcqa_sets}
-    answered: dict[str, dict[str, Answered]] = {name: {} for name in open_sets}
     models = p.adapters(task.name)
     runs = model_runs(models)
-    for model_name, adapter in runs.items():
-        with autocast(device, bf16):
-            model = load_model(str(paths.base), adapter, device)
-            for set_name, items in mcqa_sets.items():
-                scores = score_items(model, tokenizer, items, p.batch_size, f"{model_name} on {set_name}")
-                results[set_name][model_name] = Scored(items, scores)
-                logging.info("%s on %s: %s", model_name, set_name, ", ".join(
-                    f"{form} {results[set_name][model_name].correct(form).mean():.4f}" for form in FORMS))
-            for set_name, items in open_sets.items():
-                answers = generate_answers(model, tokenizer, [i["prompt"] for i in items],
-                                           p.sets[set_name].max_new_tokens, p.batch_size, f"{model_name} on {set_name}")
-                lexical = lexical_scores([a["answer"] for a in answers], [i["reference"] for i in items])
-                answered[set_name][model_name] = Answered(items, answers, lexical)
-                logging.info("%s on %s: ROUGE-L %.4f, BLEU-4 %.4f", model_name, set_name,
-                             lexical["rougeL"].mean(), lexical["bleu4"].mean())
-        del model
+    results, answers = run_models({name: (str(paths.base), adapter) for name, adapter in runs.items()}, mcqa_sets,
+                                  {name: (items, p.sets[name].max_new_tokens) for name, items in open_sets.items()},
+                                  batch_size=p.batch_size, device=device, bf16=bf16)
+    answered: dict[str, dict[str, Answered]] = {name: {} for name in open_sets}
+    for set_name, items in open_sets.items():
+        for model_name, model_answers in answers[set_name].items():
+            lexical = lexical_scores([a["answer"] for a in model_answers], [i["reference"] for i in items])
+            answered[set_name][model_name] = Answered(items, model_answers, lexical)
+            logging.info("%s on %s: ROUGE-L %.4f, BLEU-4 %.4f", model_name, set_name,
+                         lexical["rougeL"].mean(), lexical["bleu4"].mean())
 
     metrics = {"task": task.name, "primary": p.primary, "bf16": bf16}
     reports = {name: set_report(results[name], p.comparisons(), p.primary, p.bootstrap_resamples) for name in mcqa_sets}

@@ -18,15 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from synthcraft.evaluation import load_model
-from synthcraft.evaluation.scoring import FORMS, score_items
-from synthcraft.evaluation.summaries import Scored, accuracy, compare
+from synthcraft.evaluation.runner import run_models
+from synthcraft.evaluation.scoring import FORMS
+from synthcraft.evaluation.summaries import accuracy, compare
 from synthcraft.files import atomic_write_text, read_jsonl, write_json
 from synthcraft.methods.embedsdg.arms import ARMS
 from synthcraft.methods.embedsdg.evaluation import COMPARISONS, EsdgEvaluateParams, density_split
 from synthcraft.methods.embedsdg.grid import Grid
-from synthcraft.models import load_tokenizer
-from synthcraft.runtime import autocast, pick_device, setup_logging, use_bf16
+from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths
 
 
@@ -55,15 +54,9 @@ def run(params, paths: Paths) -> dict:
 
     device = pick_device(p.device)
     bf16 = use_bf16(p.bf16, device)
-    models = {"base": (paths.base, None), "student": (paths.student, None),
-              **{arm: (paths.student, paths.adapters / arm) for arm in ARMS}}
-    scored = {}
-    for name, (base, adapter) in models.items():
-        with autocast(device, bf16):
-            model = load_model(str(base), str(adapter) if adapter else None, device)
-            tokenizer = load_tokenizer(str(base))
-            scored[name] = Scored(items, score_items(model, tokenizer, items, p.batch_size, name))
-        del model
+    models = {"base": (str(paths.base), None), "student": (str(paths.student), None),
+              **{arm: (str(paths.student), str(paths.adapters / arm)) for arm in ARMS}}
+    scored = run_models(models, {"eval": items}, {}, batch_size=p.batch_size, device=device, bf16=bf16)[0]["eval"]
 
     form = p.primary
     report = {"items": len(items), "primary": form, "bf16": bf16,
@@ -80,8 +73,7 @@ def run(params, paths: Paths) -> dict:
         for k in ("sparse", "dense"):
             mask = region == k
             if mask.sum() >= 2:
-                sub = lambda s: Scored([i for i, m in zip(items, mask) if m], [x for x, m in zip(s.scores, mask) if m])  # noqa: E731
-                entry[k] = compare(sub(scored[a]), sub(scored[b]), form, p.bootstrap_resamples)
+                entry[k] = compare(scored[a].where(mask), scored[b].where(mask), form, p.bootstrap_resamples)
         report["comparisons"][f"{a}_vs_{b}"] = entry
     spend = json.loads(paths.filter_metrics.read_text())
     report["tokens_spent"] = spend["tokens_spent"]

@@ -19,19 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-from synthcraft.evaluation import load_model
-from synthcraft.evaluation.answers import generate_answers
 from synthcraft.evaluation.judge import JudgeParams
 from synthcraft.evaluation.lexical import lexical_scores
 from synthcraft.evaluation.openended import Answered, answer_rows, compare_answers, judge_answers, mean_ci, model_report
-from synthcraft.evaluation.scoring import FORMS, score_items
+from synthcraft.evaluation.runner import run_models
+from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.stats import paired_bootstrap
-from synthcraft.evaluation.summaries import Scored, accuracy, compare
+from synthcraft.evaluation.summaries import accuracy, compare
 from synthcraft.files import read_jsonl, write_json, write_jsonl
 from synthcraft.methods.embgen import ARMS
 from synthcraft.methods.embgen.evaluation import COMPARISONS, MODELS, EgEvaluateParams, meteor_scores
-from synthcraft.models import load_tokenizer
-from synthcraft.runtime import autocast, pick_device, setup_logging, use_bf16
+from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths
 
 
@@ -52,18 +50,13 @@ def run(params, paths: Paths) -> dict:
     closed, opened = read_jsonl(paths.items / "closed_book.jsonl"), read_jsonl(paths.items / "open.jsonl")
     device = pick_device(p.device)
     bf16 = use_bf16(p.bf16, device)
-    tokenizer = load_tokenizer(str(paths.base))
-    scored, answered, meteor = {}, {}, {}
+    models = {name: (str(paths.base), None if name == "no_aug" else str(paths.adapters / name)) for name in MODELS}
+    scored, answers = run_models(models, {"closed_book": closed}, {"open": (opened, p.max_new_tokens)},
+                                 batch_size=p.batch_size, device=device, bf16=bf16)
+    scored, answered, meteor = scored["closed_book"], {}, {}
     for name in MODELS:
-        adapter = None if name == "no_aug" else str(paths.adapters / name)
-        with autocast(device, bf16):
-            model = load_model(str(paths.base), adapter, device)
-            scored[name] = Scored(closed, score_items(model, tokenizer, closed, p.batch_size, f"{name} closed-book"))
-            answers = generate_answers(model, tokenizer, [i["prompt"] for i in opened], p.max_new_tokens,
-                                       p.batch_size, f"{name} open")
-        del model
-        texts, references = [a["answer"] for a in answers], [i["reference"] for i in opened]
-        answered[name] = Answered(opened, answers, lexical_scores(texts, references))
+        texts, references = [a["answer"] for a in answers["open"][name]], [i["reference"] for i in opened]
+        answered[name] = Answered(opened, answers["open"][name], lexical_scores(texts, references))
         meteor[name], synonyms = meteor_scores(texts, references)
 
     judge_stats = judge_answers({"open": answered}, params.judge, paths.judge_cache) if params.judge.enabled else None
@@ -73,9 +66,6 @@ def run(params, paths: Paths) -> dict:
               "judge": judge_stats or {"enabled": False}}
     kinds = {kind: np.array([i["kind"] == kind for i in closed]) for kind in sorted({i["kind"] for i in closed})}
     report["closed_book"]["by_kind"] = {kind: int(mask.sum()) for kind, mask in kinds.items()}
-
-    def part(s: Scored, mask: np.ndarray) -> Scored:
-        return Scored([i for i, m in zip(s.items, mask) if m], [x for x, m in zip(s.scores, mask) if m])
 
     for name, s in scored.items():
         report["closed_book"]["models"][name] = {
@@ -88,7 +78,7 @@ def run(params, paths: Paths) -> dict:
         key = f"{a}_vs_{b}"
         report["closed_book"]["comparisons"][key] = {
             "all": compare(scored[a], scored[b], form, resamples),
-            **{kind: compare(part(scored[a], mask), part(scored[b], mask), form, resamples)
+            **{kind: compare(scored[a].where(mask), scored[b].where(mask), form, resamples)
                for kind, mask in kinds.items() if mask.sum() >= 2}}
         low, high = paired_bootstrap(meteor[a], meteor[b], resamples)
         report["open"]["comparisons"][key] = {

@@ -21,6 +21,10 @@ class Scored:
     def matrix(self, form: str) -> np.ndarray:
         return np.array([s.form(form) for s in self.scores], dtype=float).reshape(len(self.scores), 4)
 
+    def where(self, mask) -> "Scored":
+        """The items where ``mask`` is true (a subset to compare on: a region, an item kind)."""
+        return Scored([i for i, m in zip(self.items, mask) if m], [s for s, m in zip(self.scores, mask) if m])
+
     def answers(self) -> np.ndarray:
         return np.array([LETTERS.index(item["answer"]) for item in self.items], dtype=int)
 
