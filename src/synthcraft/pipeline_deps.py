@@ -79,13 +79,10 @@ def stage_sources(root: str | Path = ".") -> dict[str, tuple[set[str], list[str]
         for stage in repo.index.stages:
             if not getattr(stage, "cmd", None):
                 continue
-            wdir = Path(stage.wdir).resolve()
             deps = [Path(d.fs_path).resolve().relative_to(root).as_posix() for d in stage.deps
                     if Path(d.fs_path).resolve().is_relative_to(root)]
-            commands = stage.cmd if isinstance(stage.cmd, list) else [stage.cmd]
-            scripts = [wdir / token for command in commands for token in shlex.split(command) if token.endswith(".py")]
             needed: set[Path] = set()
-            for script in scripts:
+            for script, _ in _stage_scripts(stage):
                 if script.is_file():
                     needed |= {script.resolve()} | imported_files(script.resolve(), src)
             dvcfile = Path(stage.path).resolve().relative_to(root).as_posix()
@@ -116,7 +113,7 @@ def unneeded_deps(root: str | Path = ".") -> dict[str, list[str]]:
     return extra
 
 
-def _stage_scripts(stage, root: Path) -> list[tuple[Path, list[str]]]:
+def _stage_scripts(stage) -> list[tuple[Path, list[str]]]:
     """(script, its command-line arguments) for each ``python <script>.py ...`` in the stage's cmd."""
     wdir = Path(stage.wdir).resolve()
     found = []
@@ -194,7 +191,7 @@ def contract_errors(root: str | Path = ".") -> list[str]:
             outs = {rel(o.fs_path) for o in stage.outs}
             listed = {key.split(".")[0] for d in stage.deps if hasattr(d, "params")
                       for key in (d.params if isinstance(d.params, list) else list(d.params or {}))}
-            for script, argv in _stage_scripts(stage, root):
+            for script, argv in _stage_scripts(stage):
                 if not script.is_file():
                     errors.append(f"{name}: cmd runs {rel(script)}, which does not exist")
                     continue
