@@ -77,7 +77,7 @@ $(VENV)/.crosscheck: $(VENV)/.installed
 	touch $@
 
 test: setup $(VENV)/.crosscheck setup-vllm
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=15
 
 # The daily lane: every test not marked slow (no real model loaded, no dvc end to end), in minutes.
 test-fast: setup

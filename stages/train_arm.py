@@ -1,9 +1,9 @@
 """train_arm: one LoRA adapter per arm of a method's comparison, on that method's student.
 
-    dvc repro pipelines/embedsdg/dvc.yaml               # esdg_train@<arm>: every arm (a DVC foreach)
-    dvc repro pipelines/embgen/dvc.yaml                 # eg_train@<arm>
+    dvc repro pipelines/embedsdg/dvc.yaml               # embedsdg_train@<arm>: every arm (a DVC foreach)
+    dvc repro pipelines/embgen/dvc.yaml                 # embgen_train@<arm>
     dvc exp run -S train.learning_rate=2e-4 pipelines/embgen/dvc.yaml   # reaches every arm of every method
-    python stages/train_arm.py --recipe eg_train --arm embgen --base models/base \
+    python stages/train_arm.py --recipe embgen_train --arm embgen --base models/base \
         --data data/embgen/train --out models/embgen/embgen --metrics metrics/embgen/train
 
 The recipe is the ``train:`` section with the ``--recipe`` section's keys on top (the method's

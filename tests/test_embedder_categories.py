@@ -1,4 +1,4 @@
-"""Length rules and the instance checks of methods/e5/categories.py."""
+"""Length rules and the instance checks of methods/embedder/categories.py."""
 import pytest
 
 from synthcraft.methods.embedder.categories import LengthRules, check_instance, first_sentence, sides

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import SMALL, eval_corpus as corpus, eval_mmlu as mmlu
 from synthcraft import assets
-from synthcraft.methods.embedder.evaluation import (E5EvaluateParams, TaskFolderError, build_tasks, evaluate_models,
+from synthcraft.methods.embedder.evaluation import (EmbedderEvaluateParams, TaskFolderError, build_tasks, evaluate_models,
                                        load_task, paired_comparison, sentences)
 from synthcraft.files import read_jsonl
 from synthcraft.methods.embedder.splits import is_heldout
@@ -45,7 +45,7 @@ def test_missing_files_name_the_fix(tmp_path, task_dirs):
         load_task(tmp_path)
     (tmp_path / "task.json").write_text(json.dumps({"name": "X", "type": "Retrieval"}))
     (tmp_path / "queries.jsonl").write_text("")
-    with pytest.raises(TaskFolderError, match="missing corpus.jsonl, qrels.jsonl.*e5_tasks"):
+    with pytest.raises(TaskFolderError, match="missing corpus.jsonl, qrels.jsonl.*embedder_tasks"):
         load_task(tmp_path)
     (tmp_path / "task.json").write_text(json.dumps({"name": "X", "type": "Reranking"}))
     with pytest.raises(TaskFolderError, match="'Reranking' is not one of"):
@@ -57,7 +57,7 @@ def test_offline_scores_are_deterministic_and_items_reproduce_them(task_dirs, tm
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     out, _ = task_dirs
     dirs = sorted(p for p in out.iterdir() if p.is_dir())
-    params = E5EvaluateParams(bootstrap_resamples=100)
+    params = EmbedderEvaluateParams(bootstrap_resamples=100)
     first = evaluate_models({"base": assets.MINILM}, dirs, tmp_path / "p1", tmp_path / "r1", params)
     again = evaluate_models({"base": assets.MINILM}, dirs, tmp_path / "p2", tmp_path / "r2", params)
     assert first["scores"] == again["scores"]

@@ -87,7 +87,7 @@ def test_a_subset_without_rows_is_refused(tmp_path):
                                                       "negative": "n"}) + "\n")
     paths = stage.Paths(cell=tmp_path / "ss-sl", out=tmp_path / "out.json", base=tmp_path / "base.jsonl",
                         data=tmp_path / "train.jsonl")
-    with pytest.raises(SystemExit, match="has no short-short rows.*e5_instances.per_category"):
+    with pytest.raises(SystemExit, match="has no short-short rows.*embedder_instances.per_category"):
         stage.run(None, paths)
 
 
@@ -98,7 +98,7 @@ def test_one_cell_trains_on_base_plus_its_categories_and_scores(tmp_path, monkey
 
     from conftest import TOPICS, load_stage
     from synthcraft.methods.embedder.training import EmbedderTrainParams
-    from synthcraft.methods.embedder.evaluation import E5EvaluateParams, build_tasks
+    from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams, build_tasks
     from conftest import SMALL, eval_corpus as corpus, eval_mmlu as mmlu
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -112,7 +112,7 @@ def test_one_cell_trains_on_base_plus_its_categories_and_scores(tmp_path, monkey
     stage = load_stage("embedder/subset")
     paths = stage.Paths(cell=tmp_path / "ls", out=tmp_path / "ls.json", base=tmp_path / "base.jsonl",
                         data=tmp_path / "train.jsonl", tasks=tmp_path / "tasks", work=tmp_path / "work")
-    params = SimpleNamespace(e5_train=EmbedderTrainParams(batch_size=4), e5_evaluate=E5EvaluateParams())
+    params = SimpleNamespace(embedder_train=EmbedderTrainParams(batch_size=4), embedder_evaluate=EmbedderEvaluateParams())
     result = stage.run(params, paths)
     assert result["rows"] == 4 + 10 and result["categories"] == ["long-short"] and result["seed"] == 0
     assert set(result["scores"]) == set(result["task_types"]) and len(result["scores"]) == 4
@@ -126,6 +126,6 @@ def test_the_pipeline_has_one_cell_per_subset():
     from synthcraft.methods.embedder.influence import FULL, parse_cell
 
     spec = yaml.safe_load((REPO / "pipelines/embedder/influence/dvc.yaml").read_text())
-    cells = spec["stages"]["e5_subset"]["foreach"]
+    cells = spec["stages"]["embedder_subset"]["foreach"]
     assert [c for c in cells if "-seed" not in c] == [subset_name(s) for s in subsets()]
     assert [parse_cell(c) for c in cells if "-seed" in c] == [(parse_cell(FULL)[0], 1), (parse_cell(FULL)[0], 2)]

@@ -21,7 +21,7 @@ RECORDED = REPO / "tests/data/recorded/embedder-tiny.jsonl"
 
 
 def stages(output: str) -> list[str]:
-    return [name.split(":")[-1] for name in ran_stages(output)]   # "pipelines/embedder/dvc.yaml:e5_mine" -> "e5_mine"
+    return [name.split(":")[-1] for name in ran_stages(output)]   # "pipelines/embedder/dvc.yaml:embedder_mine" -> "embedder_mine"
 
 
 @pytest.fixture(scope="module")
@@ -46,28 +46,29 @@ def repo(tmp_path_factory, teacher):
 def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     result = run(repo, "dvc", "repro", PIPELINE)
     assert teacher.missed == 0 and teacher.served + teacher.recorded == 8 + 32  # brainstorm + instances
-    assert set(stages(result.stdout)) == {"prepare", "embed", "e5_tasks", "e5_brainstorm", "e5_instances", "e5_mine",
-                                          "e5_train", "e5_evaluate"}   # upstream default stages included
-    instances = json.loads((repo / "metrics/e5/instances.json").read_text())
+    assert set(stages(result.stdout)) == {  # upstream default stages included
+        "prepare", "embed", *(f"embedder_{s}" for s in ("tasks", "brainstorm", "instances", "mine", "train", "evaluate"))}
+    instances = json.loads((repo / "metrics/embedder/instances.json").read_text())
     assert instances["requests"] == 32 and instances["instances"] + sum(instances["rejected"].values()) == 32
-    mine = json.loads((repo / "metrics/e5/mine.json").read_text())
+    mine = json.loads((repo / "metrics/embedder/mine.json").read_text())
     assert mine["mined"] + mine["kept_generated"] + mine["inconsistent"] + mine["no_negative"] == instances["instances"]
-    rows = [json.loads(line) for line in (repo / "data/e5/train.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (repo / "data/embedder/train.jsonl").read_text().splitlines()]
     assert rows and all(r["negative"] and r["negative"] != r["positive"] for r in rows)
     assert (repo / "models/embedder/config_sentence_transformers.json").exists()
-    report = json.loads((repo / "metrics/e5/evaluate.json").read_text())
+    report = json.loads((repo / "metrics/embedder/evaluate.json").read_text())
     assert set(report["tasks"]) == {"WikiSentenceRetrieval", "MMLUTopicClassification", "MMLUTopicClustering",
                                     "MMLUAnswerPairs"}
     for task in report["tasks"].values():
         assert 0 <= task["base"] <= 1 and task["difference"] == pytest.approx(task["trained"] - task["base"], abs=1e-4)
-    assert (repo / "metrics/e5/mteb/trained/WikiSentenceRetrieval.json").exists()
+    assert (repo / "metrics/embedder/mteb/trained/WikiSentenceRetrieval.json").exists()
     diff = run(repo, "dvc", "metrics", "show").stdout
-    assert "metrics/e5/evaluate.json" in diff
+    assert "metrics/embedder/evaluate.json" in diff
 
 
 def test_only_what_changed_reruns(repo):
+    run(repo, "dvc", "repro", PIPELINE)  # no-op after the end-to-end test; the whole run when alone
     assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == []
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["e5_train"]["learning_rate"] = 3.0e-5
+    params["embedder_train"]["learning_rate"] = 3.0e-5
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["e5_train", "e5_evaluate"]
+    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["embedder_train", "embedder_evaluate"]

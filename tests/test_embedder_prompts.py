@@ -55,6 +55,6 @@ def test_free_instances_and_too_few_documents(smollm2_tokenizer):
     free = instance_requests(InstancesParams(per_category=2, grounded=False), TASKS, [], smollm2_tokenizer,
                              model="m", sampling=Sampling())
     assert all(r.schema["required"] == ["query", "positive", "negative"] and p["given"] == {} for r, p in free)
-    with pytest.raises(ValueError, match="lower e5_instances.per_category"):
+    with pytest.raises(ValueError, match="lower embedder_instances.per_category"):
         instance_requests(InstancesParams(per_category=6), TASKS, DOCS, smollm2_tokenizer, model="m",
                           sampling=Sampling())

@@ -31,7 +31,7 @@ def test_brainstorm_without_a_usable_task_names_the_fix(tmp_path, monkeypatch, s
     monkeypatch.setattr(stage, "make_teacher", lambda *_: FixedTeacher(json.dumps({"tasks": ["...", "1, 2, 3"]})))
     monkeypatch.setattr(stage, "load_tokenizer", lambda _: smollm2_tokenizer)
     params = SimpleNamespace(generate=GenerateParams(), ray=RayParams(),
-                             e5_brainstorm=BrainstormParams(categories=["short-long"], requests_per_category=2))
+                             embedder_brainstorm=BrainstormParams(categories=["short-long"], requests_per_category=2))
     paths = stage.Paths(out=tmp_path / "tasks.jsonl", raw=tmp_path / "raw.jsonl", parts=tmp_path / "parts",
                         metrics=tmp_path / "m.json")
     with pytest.raises(SystemExit, match="no usable task for short-long.*too_short.*requests_per_category"):

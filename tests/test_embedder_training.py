@@ -49,7 +49,7 @@ def test_training_lowers_the_loss_and_the_model_reloads(tmp_path, method):
 
 
 def test_too_few_rows_for_a_batch(tmp_path):
-    with pytest.raises(ValueError, match="lower e5_train.batch_size"):
+    with pytest.raises(ValueError, match="lower embedder_train.batch_size"):
         train_embedder(rows()[:3], EmbedderTrainParams(batch_size=8), tmp_path / "m", tmp_path / "w")
 
 

@@ -65,7 +65,7 @@ def test_tsne_places_new_points_near_their_neighbours():
 
 @pytest.mark.parametrize("k", [1, 4])
 def test_k_outside_2_or_3_names_the_param(k):
-    with pytest.raises(ValueError, match="esdg_embed.k"):
+    with pytest.raises(ValueError, match="embedsdg_embed.k"):
         EmbedParams(k=k)
 
 

@@ -43,7 +43,7 @@ def test_only_non_empty_cells_under_the_threshold_are_candidates():
 def test_no_candidate_cell_names_the_params():
     points = cloud()
     grid = Grid(points, 4)
-    with pytest.raises(ValueError, match="esdg_regions.threshold"):
+    with pytest.raises(ValueError, match="embedsdg_regions.threshold"):
         sparse_pairs(points, grid, grid.counts(points), RegionsParams(examples_per_arm=2), threshold=2)
 
 

@@ -14,7 +14,7 @@ ARMS = ["embedsdg", "random_pairs", "random_seeds", "random_seeds_tokens"]
 
 
 def stages(output: str) -> list[str]:
-    return [name.split(":")[-1] for name in ran_stages(output)]   # "pipelines/embedsdg/dvc.yaml:esdg_embed" -> "esdg_embed"
+    return [name.split(":")[-1] for name in ran_stages(output)]   # "pipelines/embedsdg/dvc.yaml:embedsdg_embed" -> "embedsdg_embed"
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +23,19 @@ def repo(tmp_path_factory):
 
 
 def metrics(repo, name: str) -> dict:
-    return json.loads((repo / "metrics/esdg" / name).read_text())
+    return json.loads((repo / "metrics/embedsdg" / name).read_text())
 
 
 def test_embedsdg_pipeline_runs_end_to_end(repo):
     result = run(repo, "dvc", "repro", PIPELINE)
-    assert set(stages(result.stdout)) == {"base", "esdg_split", "esdg_student", "esdg_embed", "esdg_regions",
-                                          "esdg_decode", "esdg_generate", "esdg_filter", "esdg_evaluate",
-                                          "esdg_correlation"} | {f"esdg_train@{arm}" for arm in ARMS}
+    steps = ("split", "student", "embed", "regions", "decode", "generate", "filter", "evaluate", "correlation")
+    assert set(stages(result.stdout)) == {"base", *(f"embedsdg_{s}" for s in steps)} | {
+        f"embedsdg_train@{arm}" for arm in ARMS}
     split = metrics(repo, "split.json")
     assert split["pool"] == 48 and split["eval"] == 40
     regions = metrics(repo, "regions.json")
     assert regions["embedsdg_pairs"] == 6 and regions["candidate_cells"] >= 1
-    assert (repo / "metrics/esdg/grid_density.csv").read_text().startswith("points_in_cell,cells\n")
+    assert (repo / "metrics/embedsdg/grid_density.csv").read_text().startswith("points_in_cell,cells\n")
     decode = metrics(repo, "decode.json")
     for kind in ("embedsdg", "random_pairs"):
         assert decode[kind]["pairs"] == 6 and decode[kind]["usable"] + sum(decode[kind]["degenerate"].values()) == 6
@@ -54,12 +54,13 @@ def test_embedsdg_pipeline_runs_end_to_end(repo):
         assert "mcnemar_p" in report["comparisons"][comparison]["all"]
     correlation = metrics(repo, "correlation.json")
     assert correlation["accuracy"]["regions"] == len(correlation["regions"])
-    assert "metrics/esdg/evaluate.json" in run(repo, "dvc", "metrics", "show").stdout
+    assert "metrics/embedsdg/evaluate.json" in run(repo, "dvc", "metrics", "show").stdout
 
 
 def test_only_what_changed_reruns(repo):
+    run(repo, "dvc", "repro", PIPELINE)  # no-op after the end-to-end test; the whole run when alone
     assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == []
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["esdg_correlation"]["cells_per_axis"] = 2
+    params["embedsdg_correlation"]["cells_per_axis"] = 2
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["esdg_correlation"]
+    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["embedsdg_correlation"]

@@ -34,7 +34,7 @@ def test_split_is_per_subject_and_disjoint(tmp_path):
 
 def test_unknown_subjects_name_the_param(tmp_path):
     path = write_items(tmp_path / "items.jsonl")
-    with pytest.raises(ValueError, match="esdg_pool.subjects"):
+    with pytest.raises(ValueError, match="embedsdg_pool.subjects"):
         split_pool(PoolParams(path=str(path), subjects=["chemistry"]))
 
 

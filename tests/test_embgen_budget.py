@@ -5,7 +5,7 @@ import json
 import pytest
 
 from synthcraft.backends.base import GenerationRequest, GenerationResult
-from synthcraft.methods.embgen.budget import EgGenerateParams, qa_pairs, run_to_budget
+from synthcraft.methods.embgen.budget import EmbgenGenerateParams, qa_pairs, run_to_budget
 
 
 class CountingTeacher:
@@ -59,8 +59,8 @@ def test_max_requests_caps_a_stream_that_never_spends_the_budget(tmp_path):
 
 
 def test_a_budget_smaller_than_one_request_is_an_error():
-    with pytest.raises(ValueError, match="smaller than one request.*eg_generate.budget_tokens"):
-        EgGenerateParams(budget_tokens=100, max_tokens=256)
+    with pytest.raises(ValueError, match="smaller than one request.*embgen_generate.budget_tokens"):
+        EmbgenGenerateParams(budget_tokens=100, max_tokens=256)
 
 
 def test_qa_pairs_count_every_reject():

@@ -4,7 +4,7 @@ import pytest
 
 from conftest import blobs
 
-from synthcraft.methods.embgen.samplers import EgSamplingParams, Sampler
+from synthcraft.methods.embgen.samplers import EmbgenSamplingParams, Sampler
 from synthcraft.methods.embgen.structure import proximity_graph
 
 
@@ -27,7 +27,7 @@ def test_proximity_graph_returns_the_true_nearest_neighbours():
 
 def test_intra_stays_inside_one_cluster_and_inter_crosses():
     vectors, labels = blobs()
-    sampler = Sampler(labels, proximity_graph(vectors, 5), EgSamplingParams(pairs_per_request=4, seed=1))
+    sampler = Sampler(labels, proximity_graph(vectors, 5), EmbgenSamplingParams(pairs_per_request=4, seed=1))
     intra, inter = draws(sampler, "intra"), draws(sampler, "inter")
     assert intra and inter
     for d in intra:
@@ -39,7 +39,7 @@ def test_intra_stays_inside_one_cluster_and_inter_crosses():
 def test_proximity_draws_an_anchor_with_its_neighbours():
     vectors, labels = blobs()
     graph = proximity_graph(vectors, 5)
-    sampler = Sampler(labels, graph, EgSamplingParams(pairs_per_request=4))
+    sampler = Sampler(labels, graph, EmbgenSamplingParams(pairs_per_request=4))
     for d in draws(sampler, "proximity"):
         anchor, rest = d["pairs"][0], d["pairs"][1:]
         assert rest == graph[anchor, :3].tolist()
@@ -49,13 +49,13 @@ def test_proximity_draws_an_anchor_with_its_neighbours():
 def test_mix_weights_and_determinism():
     vectors, labels = blobs()
     graph = proximity_graph(vectors, 5)
-    only_inter = Sampler(labels, graph, EgSamplingParams(proximity=0, intra=0, inter=1))
+    only_inter = Sampler(labels, graph, EmbgenSamplingParams(proximity=0, intra=0, inter=1))
     assert {only_inter.draw(k)["sampler"] for k in range(50)} == {"inter"}
-    a, b = Sampler(labels, graph, EgSamplingParams()), Sampler(labels, graph, EgSamplingParams())
+    a, b = Sampler(labels, graph, EmbgenSamplingParams()), Sampler(labels, graph, EmbgenSamplingParams())
     assert [a.draw(k) for k in range(30)] == [b.draw(k) for k in reversed(range(30))][::-1]
 
 
 def test_inter_needs_two_clusters_and_says_which_param():
     vectors, _ = blobs(clusters=1)
-    with pytest.raises(ValueError, match="eg_sampling.inter=0"):
-        Sampler(np.zeros(len(vectors), dtype=int), proximity_graph(vectors, 3), EgSamplingParams())
+    with pytest.raises(ValueError, match="embgen_sampling.inter=0"):
+        Sampler(np.zeros(len(vectors), dtype=int), proximity_graph(vectors, 3), EmbgenSamplingParams())

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from synthcraft.methods.embgen.keywords import ctfidf_keywords, typical_entities
-from synthcraft.methods.embgen.structure import EgStructureParams, cluster, cluster_stats, proximity_graph, reduce
+from synthcraft.methods.embgen.structure import EmbgenStructureParams, cluster, cluster_stats, proximity_graph, reduce
 from conftest import blobs
 
 
@@ -11,10 +11,10 @@ def test_umap_then_kmeans_and_hdbscan_recover_the_blobs():
     from sklearn.metrics import adjusted_rand_score
 
     vectors, truth = blobs(per_cluster=25, clusters=4, dim=32)
-    low = reduce(vectors, EgStructureParams(umap_components=3, umap_neighbors=10))
-    kmeans = cluster(low, EgStructureParams(clusters=4))
+    low = reduce(vectors, EmbgenStructureParams(umap_components=3, umap_neighbors=10))
+    kmeans = cluster(low, EmbgenStructureParams(clusters=4))
     assert adjusted_rand_score(truth, kmeans) > 0.95
-    dense = cluster(low, EgStructureParams(algorithm="hdbscan", min_cluster_size=10))
+    dense = cluster(low, EmbgenStructureParams(algorithm="hdbscan", min_cluster_size=10))
     inside = dense != -1
     assert inside.mean() > 0.8 and adjusted_rand_score(truth[inside], dense[inside]) > 0.95
     stats = cluster_stats(low, dense)
@@ -23,13 +23,13 @@ def test_umap_then_kmeans_and_hdbscan_recover_the_blobs():
 
 def test_bad_structure_settings_name_the_param():
     vectors, _ = blobs(per_cluster=3, clusters=2)
-    with pytest.raises(ValueError, match="eg_structure.clusters=10 is more than the 6 pairs"):
-        cluster(vectors[:, :2], EgStructureParams(clusters=10))
-    with pytest.raises(ValueError, match="eg_structure.neighbours"):
+    with pytest.raises(ValueError, match="embgen_structure.clusters=10 is more than the 6 pairs"):
+        cluster(vectors[:, :2], EmbgenStructureParams(clusters=10))
+    with pytest.raises(ValueError, match="embgen_structure.neighbours"):
         proximity_graph(vectors, 6)
     spread = np.random.default_rng(0).normal(size=(30, 2))      # no dense groups at all
     with pytest.raises(ValueError, match="all 30 pairs noise.*min_cluster_size"):
-        cluster(spread, EgStructureParams(algorithm="hdbscan", min_cluster_size=30))
+        cluster(spread, EmbgenStructureParams(algorithm="hdbscan", min_cluster_size=30))
 
 
 def test_ctfidf_prefers_words_frequent_here_and_rare_elsewhere():

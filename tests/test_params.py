@@ -71,38 +71,38 @@ def section_classes() -> dict:
     from synthcraft.methods.craft.retrieval import RetrieveParams
     from synthcraft.models import BaseParams
     from synthcraft.methods.embedder.training import EmbedderTrainParams
-    from synthcraft.methods.embedder.evaluation import E5EvaluateParams, TasksParams
+    from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams, TasksParams
     from synthcraft.methods.embedder.influence import InfluenceParams
     from synthcraft.methods.embedder.mining import MineParams
     from synthcraft.methods.embedder.prompts import BrainstormParams, InstancesParams
     from synthcraft.methods.embedsdg.correlation import CorrelationParams
     from synthcraft.methods.embedsdg.decoding import DecodeParams
-    from synthcraft.methods.embedsdg.embedding import EmbedParams as EsdgEmbedParams
-    from synthcraft.methods.embedsdg.evaluation import EsdgEvaluateParams
+    from synthcraft.methods.embedsdg.embedding import EmbedParams as EmbedsdgEmbedParams
+    from synthcraft.methods.embedsdg.evaluation import EmbedsdgEvaluateParams
     from synthcraft.methods.embedsdg.grid import RegionsParams
     from synthcraft.methods.embedsdg.pool import PoolParams
-    from synthcraft.methods.embedsdg.prompts import EsdgGenerateParams
+    from synthcraft.methods.embedsdg.prompts import EmbedsdgGenerateParams
     from synthcraft.methods.embedsdg.training import StudentParams
-    from synthcraft.methods.embgen.budget import EgGenerateParams
-    from synthcraft.methods.embgen.corpus import EgCorpusParams
-    from synthcraft.methods.embgen.evaluation import EgEvaluateParams
-    from synthcraft.methods.embgen.extraction import EgExtractParams
-    from synthcraft.methods.embgen.samplers import EgSamplingParams
-    from synthcraft.methods.embgen.structure import EgStructureParams
+    from synthcraft.methods.embgen.budget import EmbgenGenerateParams
+    from synthcraft.methods.embgen.corpus import EmbgenCorpusParams
+    from synthcraft.methods.embgen.evaluation import EmbgenEvaluateParams
+    from synthcraft.methods.embgen.extraction import EmbgenExtractParams
+    from synthcraft.methods.embgen.samplers import EmbgenSamplingParams
+    from synthcraft.methods.embgen.structure import EmbgenStructureParams
     from synthcraft.tasks import TaskParams
     from synthcraft.training import FewshotTrainParams, TrainParams
 
     return {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
             "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
             "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams, "judge": JudgeParams, "coverage": CoverageParams,
-            "ray": RayParams, "e5_tasks": TasksParams, "e5_brainstorm": BrainstormParams,
-            "e5_instances": InstancesParams, "e5_mine": MineParams, "e5_train": EmbedderTrainParams,
-            "e5_evaluate": E5EvaluateParams, "e5_influence": InfluenceParams, "esdg_pool": PoolParams,
-            "esdg_student": (StudentParams, "train"), "esdg_embed": EsdgEmbedParams, "esdg_regions": RegionsParams,
-            "esdg_decode": DecodeParams, "esdg_generate": EsdgGenerateParams, "esdg_train": (TrainParams, "train"), "esdg_evaluate": EsdgEvaluateParams,
-            "esdg_correlation": CorrelationParams, "eg_corpus": EgCorpusParams, "eg_extract": EgExtractParams,
-            "eg_structure": EgStructureParams, "eg_sampling": EgSamplingParams, "eg_generate": EgGenerateParams,
-            "eg_train": (TrainParams, "train"), "eg_evaluate": EgEvaluateParams}
+            "ray": RayParams, "embedder_tasks": TasksParams, "embedder_brainstorm": BrainstormParams,
+            "embedder_instances": InstancesParams, "embedder_mine": MineParams, "embedder_train": EmbedderTrainParams,
+            "embedder_evaluate": EmbedderEvaluateParams, "embedder_influence": InfluenceParams, "embedsdg_pool": PoolParams,
+            "embedsdg_student": (StudentParams, "train"), "embedsdg_embed": EmbedsdgEmbedParams, "embedsdg_regions": RegionsParams,
+            "embedsdg_decode": DecodeParams, "embedsdg_generate": EmbedsdgGenerateParams, "embedsdg_train": (TrainParams, "train"), "embedsdg_evaluate": EmbedsdgEvaluateParams,
+            "embedsdg_correlation": CorrelationParams, "embgen_corpus": EmbgenCorpusParams, "embgen_extract": EmbgenExtractParams,
+            "embgen_structure": EmbgenStructureParams, "embgen_sampling": EmbgenSamplingParams, "embgen_generate": EmbgenGenerateParams,
+            "embgen_train": (TrainParams, "train"), "embgen_evaluate": EmbgenEvaluateParams}
 
 
 def load(name, spec, path):
@@ -183,7 +183,7 @@ def test_nested_sections_and_mappings(tmp_path):
 
 
 def test_method_recipes_are_train_with_their_changes():
-    """esdg_student, esdg_train and eg_train hold only their changes to train:. The merged recipes
+    """embedsdg_student, embedsdg_train and embgen_train hold only their changes to train:. The merged recipes
     equal what each trainer used before they were read on top of train (its dataclass defaults
     plus its own keys), so the adapters stay byte-identical."""
     from conftest import REPO
@@ -191,11 +191,11 @@ def test_method_recipes_are_train_with_their_changes():
     from synthcraft.training import TrainParams
 
     path = REPO / "params.yaml"
-    assert load_section("esdg_train", TrainParams, path, base="train") == TrainParams(
+    assert load_section("embedsdg_train", TrainParams, path, base="train") == TrainParams(
         epochs=3, effective_batch=8, micro_batch=4, max_length=512)
-    assert load_section("eg_train", TrainParams, path, base="train") == TrainParams(
+    assert load_section("embgen_train", TrainParams, path, base="train") == TrainParams(
         epochs=2, effective_batch=8, micro_batch=4, max_length=512)
-    assert load_section("esdg_student", StudentParams, path, base="train") == StudentParams(
+    assert load_section("embedsdg_student", StudentParams, path, base="train") == StudentParams(
         tune=True, epochs=1, effective_batch=16, micro_batch=4, max_length=512)
 
 

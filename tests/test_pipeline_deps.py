@@ -43,15 +43,20 @@ def test_a_path_or_params_disagreement_is_reported(tmp_path):
     start, end = text.index("  train:"), text.index("\n  train_fewshot:")
     text = text[:start] + text[start:end].replace("      - train\n", "", 1) + text[end:]
     dvc_yaml.write_text(text)
-    # EmbGen's arms read train: under eg_train's changes (stages/train_arm.py --recipe eg_train).
+    # EmbGen's arms read train: under embgen_train's changes (stages/train_arm.py --recipe embgen_train).
     embgen = repo / "pipelines/embgen/dvc.yaml"
-    embgen.write_text(embgen.read_text().replace("        - train\n        - eg_train\n", "        - eg_train\n"))
+    embgen.write_text(embgen.read_text().replace("        - train\n        - embgen_train\n", "        - embgen_train\n"))
+    # EmbedSDG's teacher stage stops tracking the tokenizer that renders its prompts.
+    embedsdg = repo / "pipelines/embedsdg/dvc.yaml"
+    embedsdg.write_text(embedsdg.read_text().replace("      - generate.tokenizer\n", "", 1))
     errors = contract_errors(repo)
+    assert "pipelines/embedsdg/dvc.yaml:embedsdg_generate: loads the teacher (generate) but does not list " \
+           "generate.tokenizer" in errors
     assert "base: Paths.out = models/elsewhere is neither a dep nor an out" in errors
     assert "base: models/base is an out but no Paths field writes it" in errors
     assert "train: loads params section 'train', which its params do not list" in errors
-    assert "pipelines/embgen/dvc.yaml:eg_train@one_doc: loads params section 'train', which its params do not list" in errors
-    assert len(errors) == 5, errors
+    assert "pipelines/embgen/dvc.yaml:embgen_train@one_doc: loads params section 'train', which its params do not list" in errors
+    assert len(errors) == 6, errors
 
 
 def test_a_missing_module_is_reported(tmp_path):
@@ -143,4 +148,4 @@ def test_embgen_arms_are_one_list():
     spec = yaml.safe_load((REPO / "pipelines/embgen/dvc.yaml").read_text())
     arms = next(v["arms"] for v in spec["vars"] if isinstance(v, dict) and "arms" in v)
     assert tuple(arms) == ARMS
-    assert [s for s, body in spec["stages"].items() if body.get("foreach") == "${arms}"] == ["eg_generate", "eg_train"]
+    assert [s for s, body in spec["stages"].items() if body.get("foreach") == "${arms}"] == ["embgen_generate", "embgen_train"]

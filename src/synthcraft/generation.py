@@ -65,6 +65,13 @@ class GenerateParams:
         return getattr(self, self.backend)
 
 
+# The keys of generate: that decide what a teacher writes, for every stage that asks it (dvc.yaml
+# lists each stage's params per key, plus generate.${generate.backend}; pipeline_deps checks them).
+# temperature, max_tokens and shots_per_prompt are listed only where a stage reads them from here:
+# the embedder and EmbedSDG set their own.
+TEACHER_KEYS = ("backend", "model", "tokenizer", "top_p", "top_k", "seed", "context_length", "max_error_share")
+
+
 def neutralize(text: str, special_tokens: list[str]) -> tuple[str, int]:
     """Break every special-token string in ``text`` with a zero-width space; returns (text, breaks).
 

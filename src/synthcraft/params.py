@@ -84,7 +84,7 @@ def load_section(section: str, cls: type[T], path: str | Path = "params.yaml", b
     """Parse one top-level section of params.yaml into ``cls``.
 
     With ``base``, that section's keys come first and ``section``'s keys override them one by one
-    (``esdg_train`` holds only what EmbedSDG's arms change in ``train``), so an edit to the base
+    (``embedsdg_train`` holds only what EmbedSDG's arms change in ``train``), so an edit to the base
     reaches every stage built on it unless the section overrides that key, visibly."""
     path = Path(path)
     root = yaml.compose(path.read_text(encoding="utf-8"))

@@ -16,6 +16,8 @@ import shlex
 import sys
 from pathlib import Path
 
+import yaml
+
 
 def _module_file(src: Path, dotted: str) -> Path | None:
     base = src.joinpath(*dotted.split("."))
@@ -168,17 +170,22 @@ def contract_errors(root: str | Path = ".") -> list[str]:
       out of the stage (read without DVC knowing, or written where DVC does not look), or an out
       that no field writes;
     - a params section the script loads that the stage does not list (editing it would not re-run
-      the stage), or one it lists but never loads.
+      the stage), or one it lists but never loads;
+    - a stage that loads ``generate`` without listing every key of ``generation.TEACHER_KEYS`` and
+      the chosen backend's section (the teacher could change without the stage re-running).
     """
     import dataclasses
 
     from dvc.repo import Repo
 
+    from synthcraft.generation import TEACHER_KEYS
     from synthcraft.stage import parse_paths
     from synthcraft.training import RECIPE_BASE
 
     root = Path(root).resolve()
     errors: list[str] = []
+    backend = yaml.safe_load((root / "params.yaml").read_text())["generate"]["backend"]
+    teacher = [f"generate.{key}" for key in (*TEACHER_KEYS, backend)]  # generate.${generate.backend} resolved
     with Repo(str(root)) as repo:
         for stage in repo.index.stages:
             if not getattr(stage, "cmd", None):
@@ -189,8 +196,9 @@ def contract_errors(root: str | Path = ".") -> list[str]:
             rel = lambda p: Path(p).resolve().relative_to(root).as_posix()  # noqa: E731
             deps = {rel(d.fs_path) for d in stage.deps if not hasattr(d, "params")}
             outs = {rel(o.fs_path) for o in stage.outs}
-            listed = {key.split(".")[0] for d in stage.deps if hasattr(d, "params")
-                      for key in (d.params if isinstance(d.params, list) else list(d.params or {}))}
+            keys = {key for d in stage.deps if hasattr(d, "params")
+                    for key in (d.params if isinstance(d.params, list) else list(d.params or {}))}
+            listed = {key.split(".")[0] for key in keys}
             for script, argv in _stage_scripts(stage):
                 if not script.is_file():
                     errors.append(f"{name}: cmd runs {rel(script)}, which does not exist")
@@ -216,6 +224,10 @@ def contract_errors(root: str | Path = ".") -> list[str]:
                     errors.append(f"{name}: loads params section {section!r}, which its params do not list")
                 for section in sorted(listed - loaded):
                     errors.append(f"{name}: lists params section {section!r}, which it never loads")
+                if "generate" in loaded and "generate" not in keys:  # the whole section counts as every key
+                    for key in teacher:
+                        if key not in keys:
+                            errors.append(f"{name}: loads the teacher (generate) but does not list {key}")
     return errors
 
 

@@ -31,7 +31,7 @@ def parse_paths(cls: type[P], description: str, argv: list[str] | None = None) -
 def load_params(path: str | Path = "params.yaml", **sections: type | tuple[type, str]) -> SimpleNamespace:
     """``load_params(task=TaskParams, generate=GenerateParams)`` -> namespace(task=..., generate=...).
 
-    ``esdg_student=(TrainParams, "train")`` reads ``train:`` with ``esdg_student:``'s keys on top (see
+    ``embedsdg_student=(TrainParams, "train")`` reads ``train:`` with ``embedsdg_student:``'s keys on top (see
     ``params.load_section``); the stage must list both sections in dvc.yaml."""
     loaded = {}
     for name, spec in sections.items():

@@ -45,8 +45,8 @@ class TrainParams:
             raise ValueError(f"repeat_seeds {self.repeat_seeds} must be distinct and differ from seed {self.seed}")
 
 
-# The section every other training recipe starts from: a method's section (esdg_train, eg_train,
-# esdg_student) holds only its changes, merged on top by params.load_section(..., base=RECIPE_BASE).
+# The section every other training recipe starts from: a method's section (embedsdg_train, embgen_train,
+# embedsdg_student) holds only its changes, merged on top by params.load_section(..., base=RECIPE_BASE).
 RECIPE_BASE = "train"
 
 

@@ -1,10 +1,10 @@
-"""e5_base: the influence analysis's non-synthetic base set D, (title, article) pairs with mined negatives.
+"""embedder_base: the influence analysis's non-synthetic base set D, (title, article) pairs with mined negatives.
 
-    dvc repro pipelines/embedder/influence/dvc.yaml:e5_base
+    dvc repro pipelines/embedder/influence/dvc.yaml:embedder_base
 
-The paper adds each subset of synthetic data to the public E5 data; here D is e5_influence.base_rows
+The paper adds each subset of synthetic data to the public E5 data; here D is embedder_influence.base_rows
 corpus articles (never held-out ones, never the synthetic instances' documents) with their titles
-as queries, negatives mined exactly as for the synthetic rows (e5_mine params).
+as queries, negatives mined exactly as for the synthetic rows (embedder_mine params).
 """
 import logging
 from dataclasses import dataclass
@@ -26,20 +26,20 @@ from synthcraft.stage import load_params, parse_paths
 class Paths:
     corpus: Path = Path("data/corpus")
     store: Path = Path("data/store")
-    instances: Path = Path("data/e5/instances.jsonl")
-    out: Path = Path("data/e5/base.jsonl")
-    metrics: Path = Path("metrics/e5/base.json")
+    instances: Path = Path("data/embedder/instances.jsonl")
+    out: Path = Path("data/embedder/base.jsonl")
+    metrics: Path = Path("metrics/embedder/base.json")
 
 
 def run(params, paths: Paths) -> dict:
     corpus = pq.read_table(paths.corpus, columns=["doc_id", "text", "title"]).to_pylist()
     used = {r["doc_id"] for r in read_jsonl(paths.instances) if r.get("doc_id")}
-    pairs = title_pairs(corpus, params.e5_influence.base_rows, params.e5_influence.seed,
-                        params.e5_tasks.heldout_share, used)
+    pairs = title_pairs(corpus, params.embedder_influence.base_rows, params.embedder_influence.seed,
+                        params.embedder_tasks.heldout_share, used)
     with open_store(paths.store) as store:
         encoder = Encoder(check_model(store), precision="float32")
         rows, stats = mine_negatives(pairs, store, encoder, {r["doc_id"]: r["text"] for r in corpus},
-                                     params.e5_mine, params.e5_tasks.heldout_share)
+                                     params.embedder_mine, params.embedder_tasks.heldout_share)
     write_jsonl(paths.out, rows)
     write_json(paths.metrics, stats)
     logging.info("base set: %d rows %s", len(rows), stats)
@@ -48,7 +48,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(e5_influence=InfluenceParams, e5_mine=MineParams, e5_tasks=TasksParams), parse_paths(Paths, __doc__))
+    run(load_params(embedder_influence=InfluenceParams, embedder_mine=MineParams, embedder_tasks=TasksParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
-"""e5_brainstorm: the teacher lists task descriptions for each length category (E5 step 1).
+"""embedder_brainstorm: the teacher lists task descriptions for each length category (E5 step 1).
 
-    dvc repro pipelines/embedder/dvc.yaml:e5_brainstorm
-    dvc exp run -S e5_brainstorm.requests_per_category=20 pipelines/embedder/dvc.yaml
+    dvc repro pipelines/embedder/dvc.yaml:embedder_brainstorm
+    dvc exp run -S embedder_brainstorm.requests_per_category=20 pipelines/embedder/dvc.yaml
     dvc exp run -S generate.backend=openai -S generate.openai.base_url=http://127.0.0.1:8000/v1 pipelines/embedder/dvc.yaml
 
 The teacher is the generate: section's (backend, model, sampling; brainstorming uses
-e5_brainstorm.temperature). Resumable like generate: parts in cache/e5_brainstorm/. Writes
-data/e5/tasks.jsonl (id, category, task) and metrics with every rejected description by reason.
+embedder_brainstorm.temperature). Resumable like generate: parts in cache/embedder_brainstorm/. Writes
+data/embedder/tasks.jsonl (id, category, task) and metrics with every rejected description by reason.
 A category left without any task stops the stage, naming the params to change.
 """
 import logging
@@ -26,14 +26,14 @@ from synthcraft.teacher import make_teacher
 
 @dataclass
 class Paths:
-    out: Path = Path("data/e5/tasks.jsonl")
-    raw: Path = Path("data/e5/brainstorm.jsonl")
-    parts: Path = Path("cache/e5_brainstorm")
-    metrics: Path = Path("metrics/e5/brainstorm.json")
+    out: Path = Path("data/embedder/tasks.jsonl")
+    raw: Path = Path("data/embedder/brainstorm.jsonl")
+    parts: Path = Path("cache/embedder_brainstorm")
+    metrics: Path = Path("metrics/embedder/brainstorm.json")
 
 
 def run(params, paths: Paths) -> dict:
-    p, g = params.e5_brainstorm, params.generate
+    p, g = params.embedder_brainstorm, params.generate
     pairs = brainstorm_requests(p, load_tokenizer(g.tokenizer or g.model), model=g.model, sampling=g.sampling)
     stats = run_requests(pairs, make_teacher(g, params.ray), paths.raw, paths.parts, commit_every=g.commit_every,
                          max_error_share=g.max_error_share, section="generate")
@@ -41,8 +41,8 @@ def run(params, paths: Paths) -> dict:
     per_category = {c: sum(t["category"] == c for t in tasks) for c in p.categories}
     empty = [c for c, n in per_category.items() if n == 0]
     if empty:
-        raise SystemExit(f"e5_brainstorm: no usable task for {', '.join(empty)} (rejects: {dict(rejects)}). Fix: raise "
-                         "e5_brainstorm.requests_per_category, or use a stronger teacher (generate.model)")
+        raise SystemExit(f"embedder_brainstorm: no usable task for {', '.join(empty)} (rejects: {dict(rejects)}). Fix: raise "
+                         "embedder_brainstorm.requests_per_category, or use a stronger teacher (generate.model)")
     write_jsonl(paths.out, tasks)
     stats.update(tasks=len(tasks), tasks_per_category=per_category, rejected=dict(sorted(rejects.items())))
     write_json(paths.metrics, stats)
@@ -52,7 +52,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(generate=GenerateParams, e5_brainstorm=BrainstormParams, ray=RayParams), parse_paths(Paths, __doc__))
+    run(load_params(generate=GenerateParams, embedder_brainstorm=BrainstormParams, ray=RayParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

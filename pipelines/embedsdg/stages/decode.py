@@ -1,7 +1,7 @@
-"""esdg_decode: interpolate each seed pair and let the student decode it (eq. 4-6).
+"""embedsdg_decode: interpolate each seed pair and let the student decode it (eq. 4-6).
 
-    dvc repro pipelines/embedsdg/dvc.yaml:esdg_decode
-    dvc exp run -S esdg_decode.chat=false pipelines/embedsdg/dvc.yaml
+    dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_decode
+    dvc exp run -S embedsdg_decode.chat=false pipelines/embedsdg/dvc.yaml
 
 For every EmbedSDG and random pair: the seeds' weighted matrices are averaged (eq. 4) and fed to
 the student after the copy prompt P_d (eq. 6). Each decoding is then embedded again and placed
@@ -34,16 +34,16 @@ from synthcraft.store import EmbeddingStore
 @dataclass
 class Paths:
     base: Path = Path("models/base")
-    student: Path = Path("models/esdg/student")
-    pool: Path = Path("data/esdg/pool.jsonl")
-    space: Path = Path("data/esdg/space")
-    regions: Path = Path("data/esdg/regions")
-    out: Path = Path("data/esdg/decoded.jsonl")
-    metrics: Path = Path("metrics/esdg/decode.json")
+    student: Path = Path("models/embedsdg/student")
+    pool: Path = Path("data/embedsdg/pool.jsonl")
+    space: Path = Path("data/embedsdg/space")
+    regions: Path = Path("data/embedsdg/regions")
+    out: Path = Path("data/embedsdg/decoded.jsonl")
+    metrics: Path = Path("metrics/embedsdg/decode.json")
 
 
 def run(params, paths: Paths) -> dict:
-    p, e = params.esdg_decode, params.esdg_embed
+    p, e = params.embedsdg_decode, params.embedsdg_embed
     pool = {item["id"]: item for item in read_jsonl(paths.pool)}
     pairs = read_jsonl(paths.regions / "pairs.jsonl")
     grid = Grid.from_spec(json.loads((paths.regions / "grid.json").read_text()))
@@ -52,8 +52,8 @@ def run(params, paths: Paths) -> dict:
     with EmbeddingStore(paths.space) as store:
         if store.info.dim != model.get_input_embeddings().weight.shape[1]:
             raise ValueError(f"{paths.space}: the stored vectors are {store.info.dim} wide, the student's embeddings "
-                             f"{model.get_input_embeddings().weight.shape[1]}. Fix: re-run esdg_embed "
-                             "(dvc repro pipelines/embedsdg/dvc.yaml:esdg_embed)")
+                             f"{model.get_input_embeddings().weight.shape[1]}. Fix: re-run embedsdg_embed "
+                             "(dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_embed)")
 
     seed_ids = sorted({s for pair in pairs for s in pair["seeds"]})
     matrices, _ = weighted_matrices(model, tokenizer, [example_text(pool[s]) for s in seed_ids], e, desc="seeds")
@@ -66,8 +66,8 @@ def run(params, paths: Paths) -> dict:
     prefix, suffix = prompt_parts(tokenizer, copy_prompt(copy_examples), p.chat)
     decoder = load_student(str(paths.base))[0] if p.decoder == "base" else model
     if decoder.get_input_embeddings().weight.shape[1] != interpolated[0].shape[1]:
-        raise ValueError(f"esdg_decode.decoder = {p.decoder}: its embedding width differs from the student's. "
-                         "Fix: decode with the student (esdg_decode.decoder=student)")
+        raise ValueError(f"embedsdg_decode.decoder = {p.decoder}: its embedding width differs from the student's. "
+                         "Fix: decode with the student (embedsdg_decode.decoder=student)")
     decoded = decode_matrices(decoder, tokenizer, prefix, suffix, interpolated, p.max_new_tokens, p.batch_size)
 
     reasons = [degenerate(d["text"], p, copy_examples) for d in decoded]
@@ -101,8 +101,8 @@ def run(params, paths: Paths) -> dict:
             "interpolation_in_cell_rate": round(sum(r["interpolation_in_cell"] for r in mine) / len(mine), 4) if mine else None,
             "decode_tokens": sum(r["decode_tokens_in"] + r["decode_tokens_out"] for r in mine)}
     if not any(metrics[k]["usable"] for k in ("embedsdg", "random_pairs")):
-        raise SystemExit(f"esdg_decode: every decoding is degenerate ({metrics['embedsdg']['degenerate']}). Fix: raise "
-                         "esdg_decode.max_new_tokens, try esdg_decode.chat=false or esdg_embed.weights=uniform")
+        raise SystemExit(f"embedsdg_decode: every decoding is degenerate ({metrics['embedsdg']['degenerate']}). Fix: raise "
+                         "embedsdg_decode.max_new_tokens, try embedsdg_decode.chat=false or embedsdg_embed.weights=uniform")
     write_json(paths.metrics, metrics)
     logging.info("decoded: %s", metrics)
     return metrics
@@ -110,7 +110,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(esdg_decode=DecodeParams, esdg_embed=EmbedParams), parse_paths(Paths, __doc__))
+    run(load_params(embedsdg_decode=DecodeParams, embedsdg_embed=EmbedParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
-"""esdg_embed: D and the evaluation items as points in the student's space (eq. 2-3).
+"""embedsdg_embed: D and the evaluation items as points in the student's space (eq. 2-3).
 
-    dvc repro pipelines/embedsdg/dvc.yaml:esdg_embed
-    dvc exp run -S esdg_embed.weights=uniform -S esdg_embed.dim_red=tsne pipelines/embedsdg/dvc.yaml
+    dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_embed
+    dvc exp run -S embedsdg_embed.weights=uniform -S embedsdg_embed.dim_red=tsne pipelines/embedsdg/dvc.yaml
 
-Writes data/esdg/space/: vectors.h5 (the N-vectors, HDF5 store layout, keyed by example id, not
+Writes data/embedsdg/space/: vectors.h5 (the N-vectors, HDF5 store layout, keyed by example id, not
 normalised), points.jsonl (id, split, K-dim point, tokens) and reducer.pkl (dim_red fitted on D;
 later stages place evaluation items, decodings and interpolations with it).
 """
@@ -27,15 +27,15 @@ from synthcraft.store import STORE_FILE, StoreInfo, write_h5
 
 @dataclass
 class Paths:
-    student: Path = Path("models/esdg/student")
-    pool: Path = Path("data/esdg/pool.jsonl")
-    eval: Path = Path("data/esdg/eval.jsonl")
-    out: Path = Path("data/esdg/space")
-    metrics: Path = Path("metrics/esdg/embed.json")
+    student: Path = Path("models/embedsdg/student")
+    pool: Path = Path("data/embedsdg/pool.jsonl")
+    eval: Path = Path("data/embedsdg/eval.jsonl")
+    out: Path = Path("data/embedsdg/space")
+    metrics: Path = Path("metrics/embedsdg/embed.json")
 
 
 def run(params, paths: Paths) -> dict:
-    p = params.esdg_embed
+    p = params.embedsdg_embed
     pool, evaluation = read_jsonl(paths.pool), read_jsonl(paths.eval)
     model, tokenizer = load_student(str(paths.student))
     items = pool + evaluation
@@ -70,7 +70,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(esdg_embed=EmbedParams), parse_paths(Paths, __doc__))
+    run(load_params(embedsdg_embed=EmbedParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

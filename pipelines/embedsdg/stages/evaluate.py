@@ -1,13 +1,13 @@
-"""esdg_evaluate: every arm against the student and each other, overall and by region density.
+"""embedsdg_evaluate: every arm against the student and each other, overall and by region density.
 
-    dvc repro pipelines/embedsdg/dvc.yaml:esdg_evaluate
+    dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_evaluate
 
 Scores the base model, the student SM and SM + each arm's adapter on the held-out MMLU items
 (the shared multiple-choice scorer: letter, cloze and length-normalised cloze). Reports accuracy
 with Wilson 95% CIs, overall and split into items whose point falls in a sparse cell of D's grid
 (fewer than T pool points, empty cells and points outside the box included) or a dense one (T or
 more); paired comparisons (bootstrap CI, exact McNemar, log-prob of the correct option); the
-tokens each arm spent. Per-item scores go to metrics/esdg/eval_items.csv (esdg_correlation reads it).
+tokens each arm spent. Per-item scores go to metrics/embedsdg/eval_items.csv (embedsdg_correlation reads it).
 """
 import csv
 import io
@@ -23,7 +23,7 @@ from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.summaries import accuracy, compare
 from synthcraft.files import atomic_write_text, read_jsonl, write_json
 from synthcraft.methods.embedsdg.arms import ARMS
-from synthcraft.methods.embedsdg.evaluation import COMPARISONS, EsdgEvaluateParams, density_split
+from synthcraft.methods.embedsdg.evaluation import COMPARISONS, EmbedsdgEvaluateParams, density_split
 from synthcraft.methods.embedsdg.grid import Grid
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths
@@ -32,19 +32,19 @@ from synthcraft.stage import load_params, parse_paths
 @dataclass
 class Paths:
     base: Path = Path("models/base")
-    student: Path = Path("models/esdg/student")
-    adapters: Path = Path("models/esdg/arms")
-    eval: Path = Path("data/esdg/eval.jsonl")
-    points: Path = Path("data/esdg/space/points.jsonl")
-    regions: Path = Path("data/esdg/regions")
-    filter_metrics: Path = Path("metrics/esdg/filter.json")
-    metrics: Path = Path("metrics/esdg/evaluate.json")
-    items: Path = Path("metrics/esdg/eval_items.csv")
-    plot: Path = Path("metrics/esdg/accuracy.csv")
+    student: Path = Path("models/embedsdg/student")
+    adapters: Path = Path("models/embedsdg/arms")
+    eval: Path = Path("data/embedsdg/eval.jsonl")
+    points: Path = Path("data/embedsdg/space/points.jsonl")
+    regions: Path = Path("data/embedsdg/regions")
+    filter_metrics: Path = Path("metrics/embedsdg/filter.json")
+    metrics: Path = Path("metrics/embedsdg/evaluate.json")
+    items: Path = Path("metrics/embedsdg/eval_items.csv")
+    plot: Path = Path("metrics/embedsdg/accuracy.csv")
 
 
 def run(params, paths: Paths) -> dict:
-    p = params.esdg_evaluate
+    p = params.embedsdg_evaluate
     items = read_jsonl(paths.eval)
     where = {r["id"]: r for r in read_jsonl(paths.points) if r["split"] == "eval"}
     grid_spec = json.loads((paths.regions / "grid.json").read_text())
@@ -98,7 +98,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(esdg_evaluate=EsdgEvaluateParams), parse_paths(Paths, __doc__))
+    run(load_params(embedsdg_evaluate=EmbedsdgEvaluateParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

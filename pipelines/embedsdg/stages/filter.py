@@ -1,13 +1,13 @@
-"""esdg_filter: CRAFT's sample filters per kind, then the arms' training sets at equal budget.
+"""embedsdg_filter: CRAFT's sample filters per kind, then the arms' training sets at equal budget.
 
-    dvc repro pipelines/embedsdg/dvc.yaml:esdg_filter
+    dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_filter
 
 Each kind's teacher outputs pass the shared filter funnel (format, duplicates, near-copies of a
 pool example -- the seeds included -- and of each other), every reject counted with its reason.
 methods/embedsdg/arms.py then cuts the equal-count arms to one size and gives the
 random_seeds_tokens arm embedsdg's token spend (its degenerate decodings included: they cost
-tokens too). Writes data/esdg/arms/<arm>.jsonl (chat
-``messages``) and data/esdg/arms/rejected.jsonl.
+tokens too). Writes data/embedsdg/arms/<arm>.jsonl (chat
+``messages``) and data/embedsdg/arms/rejected.jsonl.
 """
 import logging
 from dataclasses import dataclass
@@ -26,11 +26,11 @@ KINDS = ("embedsdg", "random_pairs", "random_seeds")
 
 @dataclass
 class Paths:
-    pool: Path = Path("data/esdg/pool.jsonl")
-    generated: Path = Path("data/esdg/generated.jsonl")
-    decoded: Path = Path("data/esdg/decoded.jsonl")
-    out: Path = Path("data/esdg/arms")
-    metrics: Path = Path("metrics/esdg/filter.json")
+    pool: Path = Path("data/embedsdg/pool.jsonl")
+    generated: Path = Path("data/embedsdg/generated.jsonl")
+    decoded: Path = Path("data/embedsdg/decoded.jsonl")
+    out: Path = Path("data/embedsdg/arms")
+    metrics: Path = Path("metrics/embedsdg/filter.json")
 
 
 def run(params, paths: Paths) -> dict:
@@ -55,8 +55,8 @@ def run(params, paths: Paths) -> dict:
         records[kind].sort(key=lambda r: r["order"])
     arms, accounting = assemble(records, {kind: set(samples) for kind, samples in kept.items()})
     if accounting["examples_per_arm"] == 0:
-        raise SystemExit(f"esdg_filter: an arm kept no example ({ {k: v['available'] for k, v in funnels.items()} }). "
-                         "Fix: raise esdg_regions.examples_per_arm or use a stronger teacher (generate.model)")
+        raise SystemExit(f"embedsdg_filter: an arm kept no example ({ {k: v['available'] for k, v in funnels.items()} }). "
+                         "Fix: raise embedsdg_regions.examples_per_arm or use a stronger teacher (generate.model)")
     samples = {sid: s for kind in KINDS for sid, s in kept[kind].items()}
     paths.out.mkdir(parents=True, exist_ok=True)
     for arm in ARMS:

@@ -1,12 +1,12 @@
-"""esdg_generate: the teacher writes one new example per request, for every arm (eq. 7).
+"""embedsdg_generate: the teacher writes one new example per request, for every arm (eq. 7).
 
-    dvc repro pipelines/embedsdg/dvc.yaml:esdg_generate
+    dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_generate
     dvc exp run -S generate.backend=vllm -S generate.model=mistralai/Mistral-7B-Instruct-v0.2 pipelines/embedsdg/dvc.yaml
 
 Requests: P_g for each EmbedSDG and random pair (two seeds + the decoded interpolation; without
-a draft where the decoding was unusable, or no request with esdg_generate.degenerate_decoding=skip),
+a draft where the decoding was unusable, or no request with embedsdg_generate.degenerate_decoding=skip),
 P_b for each random single seed. The teacher is the ``generate:`` section's backend and model,
-with the mcqa schema as the decoding constraint, resumable parts (cache/esdg_generate/) and
+with the mcqa schema as the decoding constraint, resumable parts (cache/embedsdg_generate/) and
 request ids hashing everything that determines an output, like every synthcraft generation.
 """
 import logging
@@ -18,7 +18,7 @@ from synthcraft.cluster import RayParams
 from synthcraft.files import read_jsonl, write_json
 from synthcraft.generation import GenerateParams, run_requests, special_tokens_of
 from synthcraft.methods.embedsdg.pool import example_text
-from synthcraft.methods.embedsdg.prompts import EsdgGenerateParams, pair_messages, single_messages, teacher_request
+from synthcraft.methods.embedsdg.prompts import EmbedsdgGenerateParams, pair_messages, single_messages, teacher_request
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
@@ -28,12 +28,12 @@ from synthcraft.teacher import make_teacher
 
 @dataclass
 class Paths:
-    pool: Path = Path("data/esdg/pool.jsonl")
-    decoded: Path = Path("data/esdg/decoded.jsonl")
-    seeds: Path = Path("data/esdg/regions/seeds.jsonl")
-    out: Path = Path("data/esdg/generated.jsonl")
-    parts: Path = Path("cache/esdg_generate")
-    metrics: Path = Path("metrics/esdg/generate.json")
+    pool: Path = Path("data/embedsdg/pool.jsonl")
+    decoded: Path = Path("data/embedsdg/decoded.jsonl")
+    seeds: Path = Path("data/embedsdg/regions/seeds.jsonl")
+    out: Path = Path("data/embedsdg/generated.jsonl")
+    parts: Path = Path("cache/embedsdg_generate")
+    metrics: Path = Path("metrics/embedsdg/generate.json")
 
 
 def build(pool: dict, decoded: list[dict], seeds: list[dict], tokenizer, g, degenerate_decoding: str) -> list[tuple]:
@@ -63,7 +63,7 @@ def run(params, paths: Paths) -> dict:
     g = params.generate
     pool = {item["id"]: item for item in read_jsonl(paths.pool)}
     pairs = build(pool, read_jsonl(paths.decoded), read_jsonl(paths.seeds), load_tokenizer(g.tokenizer or g.model), g,
-                  params.esdg_generate.degenerate_decoding)
+                  params.embedsdg_generate.degenerate_decoding)
     stats = run_requests(pairs, make_teacher(g, params.ray), paths.out, paths.parts, commit_every=g.commit_every,
                          max_error_share=g.max_error_share, section="generate")
     rows = read_jsonl(paths.out)
@@ -73,7 +73,7 @@ def run(params, paths: Paths) -> dict:
                                 "tokens_in": sum(r["tokens_in"] for r in rows if r["kind"] == kind),
                                 "tokens_out": sum(r["tokens_out"] for r in rows if r["kind"] == kind)}
                          for kind, n in sorted(Counter(p["kind"] for p in provenance).items())}
-    stats.update(backend=g.backend, model=g.model, degenerate_decoding=params.esdg_generate.degenerate_decoding)
+    stats.update(backend=g.backend, model=g.model, degenerate_decoding=params.embedsdg_generate.degenerate_decoding)
     write_json(paths.metrics, stats)
     logging.info("teacher: %d requests, %s", stats["requests"], stats["per_kind"])
     return stats
@@ -81,7 +81,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(generate=GenerateParams, esdg_generate=EsdgGenerateParams, ray=RayParams),
+    run(load_params(generate=GenerateParams, embedsdg_generate=EmbedsdgGenerateParams, ray=RayParams),
         parse_paths(Paths, __doc__))
 
 

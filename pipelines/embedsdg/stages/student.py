@@ -1,10 +1,10 @@
-"""esdg_student: the student SM, fine-tuned on the seed pool D (EmbedSDG, section 2).
+"""embedsdg_student: the student SM, fine-tuned on the seed pool D (EmbedSDG, section 2).
 
-    dvc repro pipelines/embedsdg/dvc.yaml:esdg_student
-    dvc exp run -S esdg_student.tune=false pipelines/embedsdg/dvc.yaml   # D is already the student's training data
+    dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_student
+    dvc exp run -S embedsdg_student.tune=false pipelines/embedsdg/dvc.yaml   # D is already the student's training data
 
 LoRA on D with the shared trainer (synthcraft.training), merged into a full model folder
-(models/esdg/student): its embeddings define the space, it decodes the interpolations, and every
+(models/embedsdg/student): its embeddings define the space, it decodes the interpolations, and every
 arm's adapter is trained on top of it. With tune=false the base model is copied unchanged.
 """
 import json
@@ -25,15 +25,15 @@ from synthcraft.training import RECIPE_BASE, train_lora
 @dataclass
 class Paths:
     base: Path = Path("models/base")
-    pool: Path = Path("data/esdg/pool.jsonl")
-    out: Path = Path("models/esdg/student")
-    work: Path = Path("cache/esdg_student")
-    metrics: Path = Path("metrics/esdg/student.json")
-    loss_csv: Path = Path("metrics/esdg/student_loss.csv")
+    pool: Path = Path("data/embedsdg/pool.jsonl")
+    out: Path = Path("models/embedsdg/student")
+    work: Path = Path("cache/embedsdg_student")
+    metrics: Path = Path("metrics/embedsdg/student.json")
+    loss_csv: Path = Path("metrics/embedsdg/student_loss.csv")
 
 
 def run(params, paths: Paths) -> dict:
-    p = params.esdg_student
+    p = params.embedsdg_student
     tmp = paths.out.with_name(paths.out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     if p.tune:
@@ -45,7 +45,7 @@ def run(params, paths: Paths) -> dict:
         shutil.copytree(paths.base, tmp)
         paths.loss_csv.parent.mkdir(parents=True, exist_ok=True)
         paths.loss_csv.write_text("step,loss,learning_rate\n")
-        stats = {"examples": 0, "note": "esdg_student.tune is false: the base model is the student"}
+        stats = {"examples": 0, "note": "embedsdg_student.tune is false: the base model is the student"}
     (tmp / "synthcraft_student.json").write_text(json.dumps({"tuned_on": str(paths.pool) if p.tune else None}) + "\n")
     shutil.rmtree(paths.out, ignore_errors=True)
     tmp.rename(paths.out)
@@ -57,7 +57,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(esdg_student=(StudentParams, RECIPE_BASE)), parse_paths(Paths, __doc__))
+    run(load_params(embedsdg_student=(StudentParams, RECIPE_BASE)), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
-"""eg_corpus: the documents EmbGen works on, drawn across topic clusters of the shared store, each
+"""embgen_corpus: the documents EmbGen works on, drawn across topic clusters of the shared store, each
 split into training text and a held-out last sentence; the corpus's heterogeneity.
 
-    dvc repro pipelines/embgen/dvc.yaml:eg_corpus
-    dvc exp run -S eg_corpus.topics=1 pipelines/embgen/dvc.yaml     # a single-topic corpus
+    dvc repro pipelines/embgen/dvc.yaml:embgen_corpus
+    dvc exp run -S embgen_corpus.topics=1 pipelines/embgen/dvc.yaml     # a single-topic corpus
 
 Writes data/embgen/corpus.jsonl {doc_id, title, topic, text (training part), heldout, neighbours
 (the nearest other chosen documents by the store's embeddings)}.
@@ -15,7 +15,7 @@ import numpy as np
 
 from synthcraft.corpus import read_corpus
 from synthcraft.files import write_json, write_jsonl
-from synthcraft.methods.embgen.corpus import EgCorpusParams, choose_documents, heterogeneity, sentences, split_document
+from synthcraft.methods.embgen.corpus import EmbgenCorpusParams, choose_documents, heterogeneity, sentences, split_document
 from synthcraft.methods.embgen.structure import proximity_graph
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
@@ -33,7 +33,7 @@ class Paths:
 
 
 def run(params, paths: Paths) -> dict:
-    p = params.eg_corpus
+    p = params.embgen_corpus
     table = read_corpus(paths.corpus, columns=["doc_id", "text", "title"]).to_pylist()
     by_id = {row["doc_id"]: row for row in table}
     with EmbeddingStore(paths.store) as store:
@@ -63,7 +63,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(eg_corpus=EgCorpusParams), parse_paths(Paths, __doc__))
+    run(load_params(embgen_corpus=EmbgenCorpusParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""eg_embed: the entity-description pairs into an HDF5 embedding store of their own, keyed by pair id.
+"""embgen_embed: the entity-description pairs into an HDF5 embedding store of their own, keyed by pair id.
 
-    dvc repro pipelines/embgen/dvc.yaml:eg_embed
+    dvc repro pipelines/embgen/dvc.yaml:embgen_embed
 
 The shared embedder and store (the ``embed:`` section's model, precision and dtype): incremental
 and resumable like the corpus store. What is embedded is "entity: description".

@@ -1,7 +1,7 @@
-"""eg_evaluate: the student without synthetic data (no_aug) and with each arm's adapter, on the
+"""embgen_evaluate: the student without synthetic data (no_aug) and with each arm's adapter, on the
 closed-book test and the open questions, compared on the same items.
 
-    dvc repro pipelines/embgen/dvc.yaml:eg_evaluate
+    dvc repro pipelines/embgen/dvc.yaml:embgen_evaluate
     dvc exp run -S judge.enabled=true -S judge.backend=openai \
         -S judge.model=<strong model> pipelines/embgen/dvc.yaml       # with the judge
 
@@ -28,7 +28,7 @@ from synthcraft.evaluation.stats import paired_bootstrap
 from synthcraft.evaluation.summaries import accuracy, compare
 from synthcraft.files import read_jsonl, write_json, write_jsonl
 from synthcraft.methods.embgen import ARMS
-from synthcraft.methods.embgen.evaluation import COMPARISONS, MODELS, EgEvaluateParams, meteor_scores
+from synthcraft.methods.embgen.evaluation import COMPARISONS, MODELS, EmbgenEvaluateParams, meteor_scores
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths
 
@@ -39,14 +39,14 @@ class Paths:
     adapters: Path = Path("models/embgen")
     items: Path = Path("data/embgen/eval")
     spend: Path = Path("metrics/embgen/generate")
-    judge_cache: Path = Path("cache/eg_judge")
+    judge_cache: Path = Path("cache/embgen_judge")
     metrics: Path = Path("metrics/embgen/evaluate.json")
     answers: Path = Path("metrics/embgen/answers.jsonl")
     plot: Path = Path("metrics/embgen/accuracy.csv")
 
 
 def run(params, paths: Paths) -> dict:
-    p = params.eg_evaluate
+    p = params.embgen_evaluate
     closed, opened = read_jsonl(paths.items / "closed_book.jsonl"), read_jsonl(paths.items / "open.jsonl")
     device = pick_device(p.device)
     bf16 = use_bf16(p.bf16, device)
@@ -104,7 +104,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(eg_evaluate=EgEvaluateParams, judge=JudgeParams), parse_paths(Paths, __doc__))
+    run(load_params(embgen_evaluate=EmbgenEvaluateParams, judge=JudgeParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

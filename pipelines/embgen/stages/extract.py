@@ -1,10 +1,10 @@
-"""eg_extract: entity-description pairs from each document's training text, with grounding checks.
+"""embgen_extract: entity-description pairs from each document's training text, with grounding checks.
 
-    dvc repro pipelines/embgen/dvc.yaml:eg_extract
+    dvc repro pipelines/embgen/dvc.yaml:embgen_extract
     dvc exp run -S generate.backend=openai -S generate.model=<strong model> pipelines/embgen/dvc.yaml
 
 The extractor is the ``generate:`` section's backend and model (resumable parts in
-cache/eg_extract/). Writes data/embgen/pairs.jsonl {pair_id, doc_id, entity, description, topic};
+cache/embgen_extract/). Writes data/embgen/pairs.jsonl {pair_id, doc_id, entity, description, topic};
 metrics: pairs per document, grounding rate, every reject by reason, documents without pairs.
 """
 import logging
@@ -15,7 +15,7 @@ from pathlib import Path
 from synthcraft.cluster import RayParams
 from synthcraft.files import read_jsonl, write_json, write_jsonl
 from synthcraft.generation import GenerateParams, request_id, run_requests, special_tokens_of
-from synthcraft.methods.embgen.extraction import EgExtractParams, parse_pairs, request
+from synthcraft.methods.embgen.extraction import EmbgenExtractParams, parse_pairs, request
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
@@ -27,12 +27,12 @@ class Paths:
     corpus: Path = Path("data/embgen/corpus.jsonl")
     out: Path = Path("data/embgen/pairs.jsonl")
     replies: Path = Path("data/embgen/extraction_replies.jsonl")
-    parts: Path = Path("cache/eg_extract")
+    parts: Path = Path("cache/embgen_extract")
     metrics: Path = Path("metrics/embgen/extract.json")
 
 
 def run(params, paths: Paths) -> dict:
-    g, p = params.generate, params.eg_extract
+    g, p = params.generate, params.embgen_extract
     docs = read_jsonl(paths.corpus)
     tokenizer = load_tokenizer(g.tokenizer or g.model)
     special = special_tokens_of(tokenizer)
@@ -55,8 +55,8 @@ def run(params, paths: Paths) -> dict:
             pair_id = request_id(doc["doc_id"], pair["entity"])[:16]
             rows.append({"pair_id": pair_id, "doc_id": doc["doc_id"], "topic": doc["topic"], **pair})
     if not rows:
-        raise SystemExit(f"eg_extract: none of the {len(docs)} documents yielded a pair ({dict(rejects)}). Fix: a "
-                         "stronger extractor (generate.model), more tokens (eg_extract.max_tokens) or other documents")
+        raise SystemExit(f"embgen_extract: none of the {len(docs)} documents yielded a pair ({dict(rejects)}). Fix: a "
+                         "stronger extractor (generate.model), more tokens (embgen_extract.max_tokens) or other documents")
     write_jsonl(paths.out, rows)
     proposed = len(rows) + sum(n for k, n in rejects.items() if k in ("ungrounded_entity", "empty_description",
                                                                        "duplicate", "empty_entity"))
@@ -73,7 +73,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(generate=GenerateParams, eg_extract=EgExtractParams, ray=RayParams), parse_paths(Paths, __doc__))
+    run(load_params(generate=GenerateParams, embgen_extract=EmbgenExtractParams, ray=RayParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

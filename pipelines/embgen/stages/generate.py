@@ -1,10 +1,10 @@
-"""eg_generate: one arm's QA pairs, generated until the arm's token budget is spent.
+"""embgen_generate: one arm's QA pairs, generated until the arm's token budget is spent.
 
     dvc repro pipelines/embgen/dvc.yaml                       # both arms (a DVC foreach)
     python pipelines/embgen/stages/generate.py --arm embgen --out data/embgen/generated/embgen.jsonl
 
-Arms, each with eg_generate.budget_tokens output tokens of the same teacher (``generate:``):
-    embgen   requests drawn by the proximity / intra / inter samplers (eg_sampling), facts from
+Arms, each with embgen_generate.budget_tokens output tokens of the same teacher (``generate:``):
+    embgen   requests drawn by the proximity / intra / inter samplers (embgen_sampling), facts from
              the entity-description pairs, cluster-specialised system prompts
     one_doc  CRAFT-style: one document's training text per request, documents in turn (then again,
              with new sampling seeds, if the budget outlasts the corpus)
@@ -22,11 +22,11 @@ from synthcraft.cluster import RayParams
 from synthcraft.files import read_jsonl, write_json, write_jsonl
 from synthcraft.generation import GenerateParams, special_tokens_of
 from synthcraft.methods.embgen import ARMS
-from synthcraft.methods.embgen.budget import EgGenerateParams, qa_pairs, run_to_budget
+from synthcraft.methods.embgen.budget import EmbgenGenerateParams, qa_pairs, run_to_budget
 from synthcraft.methods.embgen.extraction import pair_text
 from synthcraft.methods.embgen.prompts import (BASELINE_SYSTEM, ClusterProfile, baseline_messages, embgen_messages,
                                                qa_request, system_prompt)
-from synthcraft.methods.embgen.samplers import EgSamplingParams, Sampler
+from synthcraft.methods.embgen.samplers import EmbgenSamplingParams, Sampler
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
@@ -44,15 +44,15 @@ class Paths:
     corpus: Path = Path("data/embgen/corpus.jsonl")
     pairs: Path = Path("data/embgen/pairs.jsonl")
     structure: Path = Path("data/embgen/structure.json")
-    parts: Path = Path("cache/eg_generate")
+    parts: Path = Path("cache/embgen_generate")
     metrics: Path = Path("metrics/embgen/generate")
 
 
 def embgen_stream(pairs: list[dict], structure: dict, params, tokenizer):
-    g, q = params.generate, params.eg_generate
+    g, q = params.generate, params.embgen_generate
     special = special_tokens_of(tokenizer)
     labels = np.array(structure["labels"])
-    sampler = Sampler(labels, np.array(structure["neighbours"]), params.eg_sampling)
+    sampler = Sampler(labels, np.array(structure["neighbours"]), params.embgen_sampling)
     profiles = {int(c): ClusterProfile(v["keywords"], v["entities"]) for c, v in structure["clusters"].items()}
 
     def make(k: int):
@@ -73,7 +73,7 @@ def embgen_stream(pairs: list[dict], structure: dict, params, tokenizer):
 
 
 def one_doc_stream(docs: list[dict], params, tokenizer):
-    g, q = params.generate, params.eg_generate
+    g, q = params.generate, params.embgen_generate
     special = special_tokens_of(tokenizer)
 
     def make(k: int):
@@ -86,7 +86,7 @@ def one_doc_stream(docs: list[dict], params, tokenizer):
 
 
 def run(params, paths: Paths) -> dict:
-    g, q = params.generate, params.eg_generate
+    g, q = params.generate, params.embgen_generate
     arm = str(paths.arm)
     if arm not in ARMS:
         raise SystemExit(f"--arm {arm}: not one of {ARMS}")
@@ -95,7 +95,7 @@ def run(params, paths: Paths) -> dict:
         try:
             make = embgen_stream(read_jsonl(paths.pairs), json.loads(paths.structure.read_text()), params, tokenizer)
         except ValueError as err:
-            raise SystemExit(f"eg_generate --arm embgen: {err}") from None
+            raise SystemExit(f"embgen_generate --arm embgen: {err}") from None
     else:
         make = one_doc_stream(read_jsonl(paths.corpus), params, tokenizer)
     kept, stats = run_to_budget(make, q.budget_tokens, make_teacher(g, params.ray), paths.out, paths.parts / arm,
@@ -124,7 +124,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(generate=GenerateParams, eg_generate=EgGenerateParams, eg_sampling=EgSamplingParams,
+    run(load_params(generate=GenerateParams, embgen_generate=EmbgenGenerateParams, embgen_sampling=EmbgenSamplingParams,
                     ray=RayParams), parse_paths(Paths, __doc__))
 
 

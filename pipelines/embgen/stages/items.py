@@ -1,6 +1,6 @@
-"""eg_items: the evaluation sets, from the held-out sentences only (see methods/embgen/items.py).
+"""embgen_items: the evaluation sets, from the held-out sentences only (see methods/embgen/items.py).
 
-    dvc repro pipelines/embgen/dvc.yaml:eg_items
+    dvc repro pipelines/embgen/dvc.yaml:embgen_items
 
 data/embgen/eval/closed_book.jsonl: masked-entity items (the true entity against the entities of
 its nearest pairs from other documents) and subject items (the document's title against its
@@ -33,8 +33,8 @@ def run(params, paths: Paths) -> dict:
     subjects, subject_skipped = subject_items(docs)
     closed = masked + subjects
     if not closed:
-        raise SystemExit(f"eg_items: no closed-book item could be built ({dict(skipped)}). Fix: more documents "
-                         "(eg_corpus.docs_per_topic) or more pairs per document (eg_extract.max_pairs)")
+        raise SystemExit(f"embgen_items: no closed-book item could be built ({dict(skipped)}). Fix: more documents "
+                         "(embgen_corpus.docs_per_topic) or more pairs per document (embgen_extract.max_pairs)")
     opened = open_items(docs)
     write_jsonl(paths.out / "closed_book.jsonl", closed)
     write_jsonl(paths.out / "open.jsonl", opened)

@@ -1,7 +1,7 @@
-"""eg_structure: UMAP + clusters + proximity graph over the pairs, and each cluster's system prompt.
+"""embgen_structure: UMAP + clusters + proximity graph over the pairs, and each cluster's system prompt.
 
-    dvc repro pipelines/embgen/dvc.yaml:eg_structure
-    dvc exp run -S eg_structure.algorithm=hdbscan -S eg_structure.min_cluster_size=6 pipelines/embgen/dvc.yaml
+    dvc repro pipelines/embgen/dvc.yaml:embgen_structure
+    dvc exp run -S embgen_structure.algorithm=hdbscan -S embgen_structure.min_cluster_size=6 pipelines/embgen/dvc.yaml
 
 Writes data/embgen/structure.json: per pair (store order of pairs.jsonl) its cluster and nearest
 neighbours; per cluster its c-TF-IDF keywords, typical entities and system prompt. Metrics: cluster
@@ -18,7 +18,7 @@ from synthcraft.files import atomic_write_text, read_jsonl, write_json
 from synthcraft.methods.embgen.corpus import heterogeneity
 from synthcraft.methods.embgen.keywords import ctfidf_keywords, typical_entities
 from synthcraft.methods.embgen.prompts import ClusterProfile, system_prompt
-from synthcraft.methods.embgen.structure import (EgStructureParams, NOISE, cluster, cluster_stats, pair_vectors,
+from synthcraft.methods.embgen.structure import (EmbgenStructureParams, NOISE, cluster, cluster_stats, pair_vectors,
                                                  proximity_graph, reduce)
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
@@ -36,7 +36,7 @@ class Paths:
 
 
 def run(params, paths: Paths) -> dict:
-    p = params.eg_structure
+    p = params.embgen_structure
     pairs = read_jsonl(paths.pairs)
     vectors = pair_vectors(paths.store, [pair["pair_id"] for pair in pairs])
     try:
@@ -44,7 +44,7 @@ def run(params, paths: Paths) -> dict:
         labels = cluster(low, p)
         neighbours = proximity_graph(vectors, p.neighbours)
     except ValueError as err:
-        raise SystemExit(f"eg_structure: {err}") from None
+        raise SystemExit(f"embgen_structure: {err}") from None
     texts = {int(c): [f"{pairs[i]['entity']} {pairs[i]['description']}" for i in np.flatnonzero(labels == c)]
              for c in sorted(set(labels.tolist()) - {NOISE})}
     keywords = ctfidf_keywords(texts, KEYWORDS)
@@ -71,7 +71,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(eg_structure=EgStructureParams), parse_paths(Paths, __doc__))
+    run(load_params(embgen_structure=EmbgenStructureParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

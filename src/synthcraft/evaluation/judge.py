@@ -59,7 +59,7 @@ First give your reasoning in one or two sentences, then the four ratings, as JSO
 
 @dataclass
 class JudgeParams(GenerateParams):
-    """The ``judge:`` section (read by evaluate and eg_evaluate): the judge model and backend,
+    """The ``judge:`` section (read by evaluate and embgen_evaluate): the judge model and backend,
     configured exactly like ``generate`` (the few-shot setting is unused). Off by default: a 135M
     model cannot judge; turn it on with a strong model, e.g.
     ``-S judge.enabled=true -S judge.backend=openai``."""

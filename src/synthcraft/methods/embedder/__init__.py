@@ -4,10 +4,10 @@ hard negative) instances for them, mine harder negatives from the corpus, then t
 embedder contrastively and score it with mteb.
 
     categories.py   the four length categories, their length rules and the instance checks
-    prompts.py      brainstorm and instance requests (the e5_brainstorm / e5_instances params)
-    mining.py       hard negatives from the HDF5 store by exact top-k (the e5_mine params)
-    training.py     contrastive training of the sentence embedder (e5_train, e5_subset)
-    evaluation.py   local mteb task folders, scoring, per-item paired bootstrap (e5_tasks, e5_evaluate)
+    prompts.py      brainstorm and instance requests (the embedder_brainstorm / embedder_instances params)
+    mining.py       hard negatives from the HDF5 store by exact top-k (the embedder_mine params)
+    training.py     contrastive training of the sentence embedder (embedder_train, embedder_subset)
+    evaluation.py   local mteb task folders, scoring, per-item paired bootstrap (embedder_tasks, embedder_evaluate)
     influence.py    the length-category subsets and their influence table (pipelines/embedder/influence)
     splits.py       the held-out share of the corpus no training material comes from
 """

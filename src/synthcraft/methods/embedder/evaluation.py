@@ -17,7 +17,7 @@ groups by:
 
 Each task is a folder: task.json (name, type, main score) plus the type's JSONL files; any folder
 in that layout works, so users can add their own. On a machine with the hub, any mteb task name
-can be evaluated beside them (``e5_evaluate.hub_tasks``).
+can be evaluated beside them (``embedder_evaluate.hub_tasks``).
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class TaskFolderError(ValueError):
 
 @dataclass
 class TasksParams:
-    """The ``e5_tasks:`` section: sizes of the local evaluation tasks."""
+    """The ``embedder_tasks:`` section: sizes of the local evaluation tasks."""
     heldout_share: float = 0.1          # corpus documents kept out of all training material
     mmlu: str = assets.MMLU             # MMLU-layout JSONL (question, answer_a..d, correct_answer, topic)
     retrieval_queries: int = 500
@@ -83,7 +83,7 @@ def retrieval_task(corpus_rows: list[dict], p: TasksParams) -> dict[str, list[di
     heldout = sorted((r for r in corpus_rows if is_heldout(r["doc_id"], p.heldout_share)), key=lambda r: r["doc_id"])
     eligible = [r for r in heldout if len(sentences(r["text"])) >= 3]
     if not eligible:
-        raise ValueError("e5_tasks: no held-out document has 3 sentences. Fix: raise e5_tasks.heldout_share")
+        raise ValueError("embedder_tasks: no held-out document has 3 sentences. Fix: raise embedder_tasks.heldout_share")
     rng = random.Random(p.seed)
     chosen = {r["doc_id"] for r in rng.sample(eligible, min(p.retrieval_queries, len(eligible)))}
     queries, corpus, qrels = [], [], []
@@ -118,8 +118,8 @@ def _mmlu_roles(mmlu_rows: list[dict], p: TasksParams) -> dict[str, dict[str, li
             roles[name][topic] = rows[start: start + size]
             start += size
     if len(roles["cls_test"]) < 2:
-        raise ValueError("e5_tasks: fewer than 2 MMLU subjects have enough questions. Fix: lower "
-                         "e5_tasks.min_topic_questions or the per-topic sizes")
+        raise ValueError("embedder_tasks: fewer than 2 MMLU subjects have enough questions. Fix: lower "
+                         "embedder_tasks.min_topic_questions or the per-topic sizes")
     return roles
 
 
@@ -188,7 +188,7 @@ def read_spec(folder: Path) -> dict:
     spec_file = folder / "task.json"
     if not spec_file.exists():
         raise TaskFolderError(f"{spec_file}: missing. A task folder needs task.json (name, type, main_score). "
-                              "Fix: run `dvc repro pipelines/embedder/dvc.yaml:e5_tasks`, or write it")
+                              "Fix: run `dvc repro pipelines/embedder/dvc.yaml:embedder_tasks`, or write it")
     spec = json.loads(spec_file.read_text())
     kind = spec.get("type")
     if kind not in FILES:
@@ -196,7 +196,7 @@ def read_spec(folder: Path) -> dict:
     missing = [f for f in FILES[kind] if not (folder / f).exists()]
     if missing:
         raise TaskFolderError(f"{folder}: a {kind} task needs {', '.join(FILES[kind])}; missing {', '.join(missing)}. "
-                              "Fix: re-run `dvc repro pipelines/embedder/dvc.yaml:e5_tasks` or add the files")
+                              "Fix: re-run `dvc repro pipelines/embedder/dvc.yaml:embedder_tasks` or add the files")
     return {"main_score": MAIN_SCORE[kind], **spec}
 
 
@@ -324,15 +324,15 @@ def paired_comparison(a: dict, b: dict, resamples: int = 2000, seed: int = 0) ->
 
 
 @dataclass
-class E5EvaluateParams:
-    """The ``e5_evaluate:`` section."""
+class EmbedderEvaluateParams:
+    """The ``embedder_evaluate:`` section."""
     batch_size: int = 64
     bootstrap_resamples: int = 2000
     hub_tasks: list[str] = field(default_factory=list)   # extra mteb task names (need the hub or its cache)
 
 
 def evaluate_models(models: dict[str, str], task_dirs: list[Path], predictions_dir: Path, results_dir: Path,
-                    p: E5EvaluateParams) -> dict:
+                    p: EmbedderEvaluateParams) -> dict:
     """Run mteb for every model on every task folder; mteb's result JSON goes to
     ``results_dir/<model>/<task>.json``, its predictions to ``predictions_dir/<model>/``. Returns
     {"scores": {model: {task: main score}}, "items": {model: {task: item_scores(...)}}}."""

@@ -32,7 +32,7 @@ FULL = "ss-sl-ls-ll"
 
 @dataclass
 class InfluenceParams:
-    """The ``e5_influence:`` section (pipelines/embedder/influence/dvc.yaml)."""
+    """The ``embedder_influence:`` section (pipelines/embedder/influence/dvc.yaml)."""
     base_rows: int = 200            # the non-synthetic base set D: (title, article) pairs from the corpus
     seed: int = 0
 

@@ -22,7 +22,7 @@ from synthcraft.methods.embedder.splits import is_heldout
 
 @dataclass
 class MineParams:
-    """The ``e5_mine:`` section."""
+    """The ``embedder_mine:`` section."""
     enabled: bool = True
     ranks: list[int] = field(default_factory=lambda: [3, 10])   # 1-based, inclusive
     consistency_rank: Optional[int] = 50   # grounded: drop an instance whose own document is not in its query's top N

@@ -81,7 +81,7 @@ DIFFICULTY = ("high school", "college", "graduate")
 
 @dataclass
 class BrainstormParams:
-    """The ``e5_brainstorm:`` section (the teacher itself is ``generate.backend`` / ``generate.model``)."""
+    """The ``embedder_brainstorm:`` section (the teacher itself is ``generate.backend`` / ``generate.model``)."""
     categories: list[str] = field(default_factory=lambda: list(CATEGORIES))
     requests_per_category: int = 6
     tasks_per_request: int = 5
@@ -101,7 +101,7 @@ class BrainstormParams:
 
 @dataclass
 class InstancesParams:
-    """The ``e5_instances:`` section."""
+    """The ``embedder_instances:`` section."""
     per_category: int = 300
     grounded: bool = True                 # a corpus document is one side (see the module docstring)
     short_max_words: int = 30
@@ -206,8 +206,8 @@ def instance_requests(p: InstancesParams, tasks: list[dict], documents: list[dic
         by_category.setdefault(task["category"], []).append(task)
     needed = p.per_category * len(by_category) if p.grounded else 0
     if needed > len(documents):
-        raise ValueError(f"e5_instances: {needed} grounded instances need as many training documents, the corpus "
-                         f"offers {len(documents)}. Fix: lower e5_instances.per_category or add documents")
+        raise ValueError(f"embedder_instances: {needed} grounded instances need as many training documents, the corpus "
+                         f"offers {len(documents)}. Fix: lower embedder_instances.per_category or add documents")
     pool = rng.sample(documents, needed) if needed else []
     out = []
     for category in sorted(by_category):

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class EmbedderTrainParams:
-    """The ``e5_train:`` section."""
+    """The ``embedder_train:`` section."""
     base_model: str = assets.MINILM
     method: str = "full"          # full | lora
     loss: str = "mnrl"            # mnrl | cached_mnrl (GradCache: batch_size rows in mini_batch memory)
@@ -71,8 +71,8 @@ def train_embedder(rows: list[dict], p: EmbedderTrainParams, out_dir: Path, work
     from transformers import set_seed
 
     if len(rows) < p.batch_size:
-        raise ValueError(f"{len(rows)} training rows are fewer than e5_train.batch_size={p.batch_size}. "
-                         "Fix: lower e5_train.batch_size or generate more instances (e5_instances.per_category)")
+        raise ValueError(f"{len(rows)} training rows are fewer than embedder_train.batch_size={p.batch_size}. "
+                         "Fix: lower embedder_train.batch_size or generate more instances (embedder_instances.per_category)")
     set_seed(p.seed)
     model = load_sentence_model(p.base_model, "cuda" if torch.cuda.is_available() else "cpu")
     # Train at max_seq_length (MiniLM was trained at 128 tokens; steps cost ~linearly in it) but save

@@ -50,7 +50,7 @@ def assemble(records: dict[str, list[dict]], kept_ids: dict[str, set[str]]) -> t
         "random_seeds_tokens": {"requests": len(prefix), "examples": len(arms["random_seeds_tokens"]),
                                 "budget": budget, "reached_budget": not exhausted,
                                 **({"note": "every random-seed request fit in the budget: raise "
-                                            "esdg_regions.baseline_factor to spend it all"} if exhausted else {})},
+                                            "embedsdg_regions.baseline_factor to spend it all"} if exhausted else {})},
     }
     return arms, accounting
 

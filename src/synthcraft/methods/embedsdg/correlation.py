@@ -18,7 +18,7 @@ from scipy import stats
 
 @dataclass
 class CorrelationParams:
-    """The ``esdg_correlation:`` section."""
+    """The ``embedsdg_correlation:`` section."""
     cells_per_axis: int = 6
     min_items: int = 5             # regions with fewer evaluation items are left out
     model: str = "student"         # whose accuracy (student: SM, as in the paper; or an arm's name)
@@ -51,7 +51,7 @@ def correlate(x, y, resamples: int = 10000, seed: int = 0) -> dict:
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return {"regions": len(x), "pearson": None, "note": "fewer than 3 regions, or a constant side: no correlation. "
-                "Fix: lower esdg_correlation.min_items or cells_per_axis, or add evaluation items"}
+                "Fix: lower embedsdg_correlation.min_items or cells_per_axis, or add evaluation items"}
     pearson, spearman = stats.pearsonr(x, y), stats.spearmanr(x, y)
     rng = np.random.default_rng(seed)
     draws = []

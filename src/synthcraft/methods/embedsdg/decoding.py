@@ -1,16 +1,16 @@
 """d(i(t1, t2)) of eq. 6: the student decodes an interpolated embedding matrix.
 
 The copy prompt P_d is rendered as text (with the student's chat template unless
-``esdg_decode.chat`` is false) and split at the placeholder where the input text would go; the
+``embedsdg_decode.chat`` is false) and split at the placeholder where the input text would go; the
 student is fed embed(prefix) ; matrix ; embed(suffix) as ``inputs_embeds`` and generates greedily.
 Prompts of a batch are left-padded with zero vectors under a zero attention mask.
 
-Which model decodes (``esdg_decode.decoder``): the paper's is the student. Here the default is the
+Which model decodes (``embedsdg_decode.decoder``): the paper's is the student. Here the default is the
 base model, which reads the same input space -- LoRA leaves the embedding layer untouched, so the
 student's token embeddings are the base model's -- because a student tuned on MMLU, whose answers
 are one letter, learned to end its turn at once: it left 58 of 64 copies empty (and 98% of
 decodings unusable) where the base model decodes half of them into text (measured 2026-11-30).
-With ``esdg_student.tune=false`` (the paper's setting, D already in the student) both are the same.
+With ``embedsdg_student.tune=false`` (the paper's setting, D already in the student) both are the same.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ STOPS = ["\n\n", "\nOutput:", "\nInput:"]
 
 @dataclass
 class DecodeParams:
-    """The ``esdg_decode:`` section."""
+    """The ``embedsdg_decode:`` section."""
     decoder: str = "base"          # base | student: which model decodes (see the module docstring)
     copy_examples: int = 4         # P_d's copy examples (Listing 3 shows four), drawn from the pool
     max_new_tokens: int = 96
@@ -45,7 +45,7 @@ class DecodeParams:
     seed: int = 0                  # which pool items are the copy examples
 
     def __post_init__(self):
-        choice(self.decoder, ("base", "student"), "esdg_decode.decoder")
+        choice(self.decoder, ("base", "student"), "embedsdg_decode.decoder")
 
 
 def prompt_parts(tokenizer, prompt: str, chat: bool) -> tuple[list[int], list[int]]:

@@ -7,9 +7,9 @@ and two examples interpolate to the midpoint of their N-vectors (eq. 4-5 with th
 The decoder is fed the same weighted tokens at the scale of real embeddings: E * (m w), weights
 with mean 1, zero-padded to the longer seed and averaged (eq. 4). With uniform weights those rows
 are exactly the token embeddings, so decoding an unchanged text reproduces it
-(tests/test_embedsdg_decoding.py). The paper leaves w unspecified; ``esdg_embed.weights`` chooses:
+(tests/test_embedsdg_decoding.py). The paper leaves w unspecified; ``embedsdg_embed.weights`` chooses:
 
-    attention  (default) the attention each token receives in layer ``esdg_embed.layer``, averaged
+    attention  (default) the attention each token receives in layer ``embedsdg_embed.layer``, averaged
                over heads and summed over the queries that see it. The first token is set to 0: in
                causal models it is an "attention sink" that takes most of every query's attention
                whatever it says (8.7 of 14 on a SmolLM2 sample), which would make every N-vector
@@ -35,7 +35,7 @@ WEIGHTS = ("attention", "uniform")
 
 @dataclass
 class EmbedParams:
-    """The ``esdg_embed:`` section: how examples become points (eq. 2-3)."""
+    """The ``embedsdg_embed:`` section: how examples become points (eq. 2-3)."""
     weights: str = "attention"    # attention | uniform (see the module docstring)
     layer: int = -1               # attention weights from this layer (-1: the last)
     dim_red: str = "pca"          # pca | svd | tsne: N -> K (PCA is linear: eq. 5's midpoint holds exactly)
@@ -46,11 +46,11 @@ class EmbedParams:
     seed: int = 0
 
     def __post_init__(self):
-        choice(self.weights, WEIGHTS, "esdg_embed.weights")
-        choice(self.dim_red, ("pca", "svd", "tsne"), "esdg_embed.dim_red")
+        choice(self.weights, WEIGHTS, "embedsdg_embed.weights")
+        choice(self.dim_red, ("pca", "svd", "tsne"), "embedsdg_embed.dim_red")
         if self.k not in (2, 3):
-            raise ValueError(f"esdg_embed.k = {self.k}: the grid and the opposite-side pairs are defined for "
-                             "K = 2 or 3 (paper section 3.2). Fix: set esdg_embed.k to 2 or 3")
+            raise ValueError(f"embedsdg_embed.k = {self.k}: the grid and the opposite-side pairs are defined for "
+                             "K = 2 or 3 (paper section 3.2). Fix: set embedsdg_embed.k to 2 or 3")
 
 
 def load_student(path: str):

@@ -1,4 +1,4 @@
-"""What esdg_evaluate compares, and how evaluation items are split by the density of D around them."""
+"""What embedsdg_evaluate compares, and how evaluation items are split by the density of D around them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +16,8 @@ COMPARISONS = [("student", "base")] + [(arm, "student") for arm in ARMS] + [
 
 
 @dataclass
-class EsdgEvaluateParams:
-    """The ``esdg_evaluate:`` section."""
+class EmbedsdgEvaluateParams:
+    """The ``embedsdg_evaluate:`` section."""
     primary: str = "cloze_norm"       # letter | cloze | cloze_norm: the form the split and the correlation use
     bootstrap_resamples: int = 10000
     batch_size: int = 16
@@ -25,7 +25,7 @@ class EsdgEvaluateParams:
     device: str = "auto"
 
     def __post_init__(self):
-        choice(self.primary, FORMS, "esdg_evaluate.primary")
+        choice(self.primary, FORMS, "embedsdg_evaluate.primary")
 
 
 def density_split(points: np.ndarray, grid_spec: dict) -> list[str]:

@@ -23,7 +23,7 @@ import numpy as np
 
 @dataclass
 class RegionsParams:
-    """The ``esdg_regions:`` section."""
+    """The ``embedsdg_regions:`` section."""
     examples_per_arm: int = 64          # N: seed pairs for EmbedSDG and random pairs, requests per arm
     cells_per_axis: int = 8
     threshold: Optional[int] = None     # T: candidate cells hold 0 < n < T points of D
@@ -35,11 +35,11 @@ class RegionsParams:
 
     def __post_init__(self):
         if self.cells_per_axis < 2:
-            raise ValueError("esdg_regions.cells_per_axis must be >= 2")
+            raise ValueError("embedsdg_regions.cells_per_axis must be >= 2")
         if self.threshold is not None and self.threshold < 2:
-            raise ValueError("esdg_regions.threshold must be >= 2 (a candidate cell holds 0 < n < T points)")
+            raise ValueError("embedsdg_regions.threshold must be >= 2 (a candidate cell holds 0 < n < T points)")
         if self.baseline_factor < 1:
-            raise ValueError("esdg_regions.baseline_factor must be >= 1")
+            raise ValueError("embedsdg_regions.baseline_factor must be >= 1")
 
 
 class Grid:
@@ -51,7 +51,7 @@ class Grid:
         self.low, high = points.min(axis=0), points.max(axis=0)
         if np.any(high <= self.low):
             raise ValueError("the pool's points have no extent along some axis: no grid can be laid. Fix: use more "
-                             "pool examples (esdg_pool.pool_per_subject) or another esdg_embed.dim_red")
+                             "pool examples (embedsdg_pool.pool_per_subject) or another embedsdg_embed.dim_red")
         self.size = (high - self.low) / cells_per_axis
 
     def spec(self) -> dict:
@@ -142,8 +142,8 @@ def sparse_pairs(points: np.ndarray, grid: Grid, counts: np.ndarray, params: Reg
     sparsest first, each taking up to ``pairs_per_cell`` new pairs per cell, until there are enough."""
     candidates = candidate_cells(counts, threshold, params.seed)
     if not candidates:
-        raise ValueError(f"no grid cell holds 0 < n < T = {threshold} pool points. Fix: raise esdg_regions.threshold "
-                         "(or threshold_quantile) or esdg_regions.cells_per_axis")
+        raise ValueError(f"no grid cell holds 0 < n < T = {threshold} pool points. Fix: raise embedsdg_regions.threshold "
+                         "(or threshold_quantile) or embedsdg_regions.cells_per_axis")
     rng = random.Random(params.seed)
     out, used = [], set()
     while True:
@@ -158,8 +158,8 @@ def sparse_pairs(points: np.ndarray, grid: Grid, counts: np.ndarray, params: Reg
                     return out
         if len(out) == before:   # a whole pass found nothing new
             raise ValueError(f"{len(candidates)} candidate cells give only {len(out)} distinct seed pairs, "
-                             f"esdg_regions.examples_per_arm wants {params.examples_per_arm}. Fix: raise "
-                             "esdg_regions.threshold, side_band or cells_per_axis, or lower examples_per_arm")
+                             f"embedsdg_regions.examples_per_arm wants {params.examples_per_arm}. Fix: raise "
+                             "embedsdg_regions.threshold, side_band or cells_per_axis, or lower examples_per_arm")
 
 
 def random_pairs(n_pool: int, count: int, seed: int) -> list[list[int]]:

@@ -14,7 +14,7 @@ from synthcraft.evaluation.items import LETTERS, load_mcqa
 
 @dataclass
 class PoolParams:
-    """The ``esdg_pool:`` section."""
+    """The ``embedsdg_pool:`` section."""
     path: str = assets.MMLU
     subjects: Optional[list[str]] = None   # None: every subject in the file
     pool_per_subject: int = 6              # examples of D per subject
@@ -25,7 +25,7 @@ class PoolParams:
 
     def __post_init__(self):
         if self.pool_per_subject < 1 or self.eval_per_subject < 1:
-            raise ValueError("esdg_pool.pool_per_subject and eval_per_subject must be >= 1")
+            raise ValueError("embedsdg_pool.pool_per_subject and eval_per_subject must be >= 1")
 
 
 def example_id(item: dict) -> str:
@@ -63,8 +63,8 @@ def split_pool(params: PoolParams) -> tuple[list[dict], list[dict], dict]:
         seen.add(key)
         by_subject[item["subject"]].append({**item, "id": key})
     if not by_subject:
-        raise ValueError(f"{params.path}: no item left for subjects {params.subjects} under esdg_pool.max_chars="
-                         f"{params.max_chars}. Fix: check esdg_pool.subjects or raise esdg_pool.max_chars")
+        raise ValueError(f"{params.path}: no item left for subjects {params.subjects} under embedsdg_pool.max_chars="
+                         f"{params.max_chars}. Fix: check embedsdg_pool.subjects or raise embedsdg_pool.max_chars")
     pool, evaluation, short = [], [], []
     rng = random.Random(params.seed)
     for subject in sorted(by_subject):

@@ -21,8 +21,8 @@ from synthcraft.tasks.mcqa import TASK
 
 
 @dataclass
-class EsdgGenerateParams:
-    """The ``esdg_generate:`` section (the teacher itself is the ``generate:`` section).
+class EmbedsdgGenerateParams:
+    """The ``embedsdg_generate:`` section (the teacher itself is the ``generate:`` section).
 
     ``degenerate_decoding``: what a seed pair whose decoding is unusable (see decoding.degenerate)
     becomes. ``skip``: no request, the paper's pipeline taken literally. ``no_draft`` (default): P_g
@@ -34,7 +34,7 @@ class EsdgGenerateParams:
     degenerate_decoding: str = "no_draft"
 
     def __post_init__(self):
-        choice(self.degenerate_decoding, ("no_draft", "skip"), "esdg_generate.degenerate_decoding")
+        choice(self.degenerate_decoding, ("no_draft", "skip"), "embedsdg_generate.degenerate_decoding")
 
 TEMPLATE_VERSION = "esdg-v1"
 PLACEHOLDER = "\u2063EMBEDDINGS\u2063"   # where the interpolated matrix goes inside the rendered P_d
@@ -91,7 +91,7 @@ _SINGLE_ANSWER = ('{"question": "Which organelle builds proteins from amino acid
 
 
 def pair_turn(first: str, second: str, draft: Optional[str]) -> str:
-    if draft is None:   # esdg_generate.degenerate_decoding = no_draft
+    if draft is None:   # embedsdg_generate.degenerate_decoding = no_draft
         return (f"{PAIR_INSTRUCTION_NO_DRAFT}\n\nExample 1:\n{first}\n\nExample 2:\n{second}\n\n"
                 "Now write the new question that combines Example 1 and Example 2.")
     return (f"{PAIR_INSTRUCTION}\n\nExample 1:\n{first}\n\nExample 2:\n{second}\n\nPartial draft:\n{draft}\n\n"

@@ -28,7 +28,7 @@ class Reducer:
         vectors = np.asarray(vectors, dtype=np.float64)
         if len(vectors) <= self.k:
             raise ValueError(f"{len(vectors)} pool examples cannot span {self.k} dimensions. Fix: raise "
-                             "esdg_pool.pool_per_subject")
+                             "embedsdg_pool.pool_per_subject")
         if self.method == "tsne":
             perplexity = min(self.perplexity, (len(vectors) - 1) / 3)   # t-SNE needs perplexity < n / 3
             points = TSNE(self.k, perplexity=perplexity, random_state=self.seed, init="pca").fit_transform(vectors)

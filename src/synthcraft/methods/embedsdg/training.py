@@ -1,4 +1,4 @@
-"""The student on D (the shared LoRA trainer, with esdg_student's changes to train), and merging its adapter."""
+"""The student on D (the shared LoRA trainer, with embedsdg_student's changes to train), and merging its adapter."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ from synthcraft.training import TrainParams
 
 @dataclass
 class StudentParams(TrainParams):
-    """The ``esdg_student:`` section: its changes to ``train``'s LoRA recipe (loaded on top of
+    """The ``embedsdg_student:`` section: its changes to ``train``'s LoRA recipe (loaded on top of
     ``train:``), plus whether to tune at all."""
     tune: bool = True          # false: D is already the student's training data; the base is used as is
 

@@ -23,8 +23,8 @@ from synthcraft.generation import run_requests
 
 
 @dataclass
-class EgGenerateParams:
-    """The ``eg_generate:`` section (the teacher is the ``generate:`` section's model and backend)."""
+class EmbgenGenerateParams:
+    """The ``embgen_generate:`` section (the teacher is the ``generate:`` section's model and backend)."""
     budget_tokens: int = 20000     # generated (output) tokens per arm; the paper: 5M and 20M
     questions_per_request: int = 3
     max_tokens: int = 256          # per request
@@ -33,7 +33,7 @@ class EgGenerateParams:
     def __post_init__(self):
         if self.budget_tokens < self.max_tokens:
             raise ValueError(f"budget_tokens={self.budget_tokens} is smaller than one request (max_tokens="
-                             f"{self.max_tokens}). Fix: raise eg_generate.budget_tokens or lower eg_generate.max_tokens")
+                             f"{self.max_tokens}). Fix: raise embgen_generate.budget_tokens or lower embgen_generate.max_tokens")
 
 
 def run_to_budget(make: Callable[[int], tuple[GenerationRequest, dict]], budget: int, backend, out_file: Path,

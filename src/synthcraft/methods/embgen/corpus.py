@@ -1,7 +1,7 @@
 """The corpus EmbGen works on: documents drawn from several topic clusters of the shared store, each
 split into the text every arm may learn from and a held-out last sentence that only evaluation sees.
 
-Why sample by topic: the paper's claim is about heterogeneous corpora, and ``eg_corpus.topics`` is
+Why sample by topic: the paper's claim is about heterogeneous corpora, and ``embgen_corpus.topics`` is
 the knob -- 1 gives a single-topic corpus, 8 a mixed one -- with the heterogeneity measured per run
 (mean pairwise cosine distance of the documents' embeddings).
 """
@@ -18,8 +18,8 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
 @dataclass
-class EgCorpusParams:
-    """The ``eg_corpus:`` section."""
+class EmbgenCorpusParams:
+    """The ``embgen_corpus:`` section."""
     topics: int = 8              # topic clusters documents are drawn from (1 = a homogeneous corpus)
     docs_per_topic: int = 12
     store_clusters: int = 40     # KMeans clusters over the whole store; `topics` of them are drawn
@@ -43,7 +43,7 @@ def split_document(text: str) -> tuple[str, str]:
     return " ".join(parts[:-1]), parts[-1]
 
 
-def choose_documents(vectors: np.ndarray, eligible: np.ndarray, p: EgCorpusParams) -> tuple[list[int], list[int]]:
+def choose_documents(vectors: np.ndarray, eligible: np.ndarray, p: EmbgenCorpusParams) -> tuple[list[int], list[int]]:
     """Row indices of the chosen documents and the topic (store cluster) of each: KMeans over every
     row, ``topics`` clusters drawn at random among those with ``docs_per_topic`` eligible rows, and
     that many eligible rows drawn at random from each."""
@@ -54,7 +54,7 @@ def choose_documents(vectors: np.ndarray, eligible: np.ndarray, p: EgCorpusParam
     big_enough = [c for c in range(p.store_clusters) if (eligible & (labels == c)).sum() >= p.docs_per_topic]
     if len(big_enough) < p.topics:
         raise ValueError(f"only {len(big_enough)} store clusters hold {p.docs_per_topic} eligible documents, "
-                         f"{p.topics} wanted. Fix: lower eg_corpus.topics or eg_corpus.docs_per_topic")
+                         f"{p.topics} wanted. Fix: lower embgen_corpus.topics or embgen_corpus.docs_per_topic")
     rows, topics = [], []
     for c in sorted(rng.choice(big_enough, size=p.topics, replace=False)):
         members = np.flatnonzero(eligible & (labels == c))

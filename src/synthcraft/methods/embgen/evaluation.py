@@ -1,4 +1,4 @@
-"""What eg_evaluate adds to the shared evaluation: METEOR, its params, and the comparisons.
+"""What embgen_evaluate adds to the shared evaluation: METEOR, its params, and the comparisons.
 
 METEOR is nltk's. Its synonym stage needs the WordNet data, which nltk downloads at run time and
 no PyPI package ships; where ``nltk.data.find("corpora/wordnet")`` finds it, it is used, otherwise
@@ -20,8 +20,8 @@ COMPARISONS = (("embgen", "one_doc"), ("embgen", "no_aug"), ("one_doc", "no_aug"
 
 
 @dataclass
-class EgEvaluateParams:
-    """The ``eg_evaluate:`` section."""
+class EmbgenEvaluateParams:
+    """The ``embgen_evaluate:`` section."""
     primary: str = "cloze_norm"      # closed-book scoring form reported first (all are reported)
     max_new_tokens: int = 64         # open answers
     batch_size: int = 16

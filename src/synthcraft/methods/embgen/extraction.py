@@ -28,8 +28,8 @@ DESCRIPTION_CHARS = 160
 
 
 @dataclass
-class EgExtractParams:
-    """The ``eg_extract:`` section (the extractor model is the ``generate:`` section's)."""
+class EmbgenExtractParams:
+    """The ``embgen_extract:`` section (the extractor model is the ``generate:`` section's)."""
     max_pairs: int = 5               # pairs asked for per document (the schema's maxItems)
     max_tokens: int = 320
     min_description_words: int = 4

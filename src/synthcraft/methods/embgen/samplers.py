@@ -22,8 +22,8 @@ SAMPLERS = ("proximity", "intra", "inter")
 
 
 @dataclass
-class EgSamplingParams:
-    """The ``eg_sampling:`` section: the samplers' mix (weights, normalised) and request size."""
+class EmbgenSamplingParams:
+    """The ``embgen_sampling:`` section: the samplers' mix (weights, normalised) and request size."""
     proximity: float = 1.0
     intra: float = 1.0
     inter: float = 1.0
@@ -43,16 +43,16 @@ class EgSamplingParams:
 
 
 class Sampler:
-    def __init__(self, labels: np.ndarray, neighbours: np.ndarray, p: EgSamplingParams):
+    def __init__(self, labels: np.ndarray, neighbours: np.ndarray, p: EmbgenSamplingParams):
         self.labels, self.neighbours, self.p = labels, neighbours, p
         self.members = {int(c): np.flatnonzero(labels == c) for c in sorted(set(labels.tolist()) - {-1})}
         weights = np.array(list(p.mix.values()), dtype=float)
         self.weights = weights / weights.sum()
         if p.inter > 0 and len(self.members) < p.clusters_per_inter:
             raise ValueError(f"inter-cluster draws need {p.clusters_per_inter} clusters, the structure has "
-                             f"{len(self.members)}. Fix: set eg_sampling.inter=0 or raise eg_structure.clusters")
+                             f"{len(self.members)}. Fix: set embgen_sampling.inter=0 or raise embgen_structure.clusters")
         if (p.intra > 0 or p.inter > 0) and not self.members:
-            raise ValueError("no clusters to draw from (every pair is noise). Fix: see eg_structure")
+            raise ValueError("no clusters to draw from (every pair is noise). Fix: see embgen_structure")
 
     def draw(self, k: int) -> dict:
         """Draw k: {sampler, pairs (row indices), clusters (their labels, noise -1 included)}."""

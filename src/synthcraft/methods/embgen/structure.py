@@ -21,8 +21,8 @@ NOISE = -1
 
 
 @dataclass
-class EgStructureParams:
-    """The ``eg_structure:`` section."""
+class EmbgenStructureParams:
+    """The ``embgen_structure:`` section."""
     umap_components: int = 5
     umap_neighbors: int = 15
     umap_min_dist: float = 0.0       # tight clumps: what clustering wants (UMAP's documentation)
@@ -38,7 +38,7 @@ class EgStructureParams:
             raise ValueError("clusters and neighbours must be at least 1, umap_components at least 2")
 
 
-def reduce(vectors: np.ndarray, p: EgStructureParams, components: int | None = None) -> np.ndarray:
+def reduce(vectors: np.ndarray, p: EmbgenStructureParams, components: int | None = None) -> np.ndarray:
     """UMAP (cosine metric) to ``components`` (default ``umap_components``) dimensions."""
     import umap
 
@@ -46,7 +46,7 @@ def reduce(vectors: np.ndarray, p: EgStructureParams, components: int | None = N
     components = components or p.umap_components
     if n <= components + 1:
         raise ValueError(f"{n} pairs are too few for a {components}-dimensional UMAP. Fix: extract more pairs "
-                         "(eg_corpus.docs_per_topic, eg_extract.max_pairs) or lower eg_structure.umap_components")
+                         "(embgen_corpus.docs_per_topic, embgen_extract.max_pairs) or lower embgen_structure.umap_components")
     neighbors = min(p.umap_neighbors, n - 1)
     if neighbors < p.umap_neighbors:
         log.warning("UMAP: %d pairs, n_neighbors lowered from %d to %d", n, p.umap_neighbors, neighbors)
@@ -56,22 +56,22 @@ def reduce(vectors: np.ndarray, p: EgStructureParams, components: int | None = N
     return reducer.fit_transform(vectors).astype(np.float32)
 
 
-def cluster(low: np.ndarray, p: EgStructureParams) -> np.ndarray:
+def cluster(low: np.ndarray, p: EmbgenStructureParams) -> np.ndarray:
     """A cluster label per row (``NOISE`` = -1 for HDBSCAN's noise)."""
     n = len(low)
     if p.algorithm == "kmeans":
         from sklearn.cluster import KMeans
 
         if p.clusters > n:
-            raise ValueError(f"eg_structure.clusters={p.clusters} is more than the {n} pairs. Fix: lower "
-                             "eg_structure.clusters or extract more pairs")
+            raise ValueError(f"embgen_structure.clusters={p.clusters} is more than the {n} pairs. Fix: lower "
+                             "embgen_structure.clusters or extract more pairs")
         return KMeans(n_clusters=p.clusters, n_init=10, random_state=p.seed).fit_predict(low)
     from sklearn.cluster import HDBSCAN
 
     labels = HDBSCAN(min_cluster_size=min(p.min_cluster_size, n), copy=True).fit_predict(low)
     if (labels == NOISE).all():
-        raise ValueError(f"HDBSCAN labelled all {n} pairs noise. Fix: lower eg_structure.min_cluster_size "
-                         f"(now {p.min_cluster_size}) or use eg_structure.algorithm=kmeans")
+        raise ValueError(f"HDBSCAN labelled all {n} pairs noise. Fix: lower embgen_structure.min_cluster_size "
+                         f"(now {p.min_cluster_size}) or use embgen_structure.algorithm=kmeans")
     return labels
 
 
@@ -79,7 +79,7 @@ def proximity_graph(vectors: np.ndarray, k: int) -> np.ndarray:
     """(n, k) row indices of each row's k nearest other rows by cosine similarity, nearest first."""
     n = len(vectors)
     if k >= n:
-        raise ValueError(f"eg_structure.neighbours={k} needs more than {k} pairs (have {n}). Fix: lower it")
+        raise ValueError(f"embgen_structure.neighbours={k} needs more than {k} pairs (have {n}). Fix: lower it")
     v = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     sims = v @ v.T
     np.fill_diagonal(sims, -np.inf)
