@@ -13,7 +13,7 @@ from synthcraft.methods.embedder.prompts import BrainstormParams
 
 class FixedTeacher:
     """Answers every request with the same text: the edge of a real LLM, which these tests do not need."""
-    name, context_length = "fixed", 4096
+    name, context_length, fingerprint = "fixed", 4096, "fixed-v1"
 
     def __init__(self, text):
         self.text = text

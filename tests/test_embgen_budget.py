@@ -10,7 +10,7 @@ from synthcraft.methods.embgen.budget import EmbgenGenerateParams, qa_pairs, run
 
 class CountingTeacher:
     """Replies with ``tokens`` output tokens per request; records how many it was asked for."""
-    name, context_length = "counting", 4096
+    name, context_length, fingerprint = "counting", 4096, "counting-v1"
 
     def __init__(self, tokens):
         self.tokens, self.calls = tokens, 0

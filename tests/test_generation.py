@@ -1,5 +1,6 @@
 """The resumable request runner, with a deterministic stand-in backend (the real ones are tested
 in test_backends.py and end to end in test_pipeline.py)."""
+import dataclasses
 import json
 
 import pytest
@@ -14,7 +15,7 @@ from synthcraft.tasks import mcqa
 
 class CountingBackend:
     """Answers each request with a fixed JSON sample; counts tokens as whitespace words."""
-    name, context_length = "counting", 200
+    name, context_length, fingerprint = "counting", 200, "counting-v1"
 
     def __init__(self, fail_after=None):
         self.seen, self.fail_after = [], fail_after
@@ -65,6 +66,81 @@ def test_rows_from_other_params_are_ignored(tmp_path):
     stats = run_requests(other, CountingBackend(), tmp_path / "a.jsonl", tmp_path / "parts", progress=False)
     assert stats["requests"] == 1 and stats["resumed"] == 0
     assert len((tmp_path / "a.jsonl").read_text().splitlines()) == 1
+
+
+CHANGES = {"prompt": "w " * 21, "messages": [{"role": "user", "content": "edited"}], "schema": {"type": "object"},
+           "max_tokens": 17, "sampling": Sampling(temperature=0.1)}
+
+
+@pytest.mark.parametrize("field", sorted(CHANGES))
+def test_a_request_changed_under_the_same_id_is_generated_again(tmp_path, field):
+    """A request's id names it (and seeds it); what decides its output is checked apart from the
+    id. An edited few-shot keeps its id but renders another prompt: its row must not be reused."""
+    out, parts = tmp_path / "out.jsonl", tmp_path / "parts"
+    run_requests(requests(4), CountingBackend(), out, parts, progress=False)
+    edited = [(dataclasses.replace(r, **{field: CHANGES[field]}) if i < 2 else r, p)
+              for i, (r, p) in enumerate(requests(4))]
+    backend = CountingBackend()
+    stats = run_requests(edited, backend, out, parts, progress=False)
+    assert (stats["resumed"], stats["stale"], stats["completed"]) == (2, 2, 4)
+    assert backend.seen == [f"{0:024x}", f"{1:024x}"]
+    assert "key" not in json.loads(out.read_text().splitlines()[0])  # the output holds no cache internals
+
+
+def test_another_model_behind_the_same_name_is_generated_again(tmp_path):
+    """``generate.model: models/base`` is the same string after retraining; the backend's
+    fingerprint (of the weights, or of the server and its model) is not."""
+    out, parts = tmp_path / "out.jsonl", tmp_path / "parts"
+    run_requests(requests(4), CountingBackend(), out, parts, progress=False)
+    retrained = CountingBackend()
+    retrained.fingerprint = "counting-v2"
+    stats = run_requests(requests(4), retrained, out, parts, progress=False)
+    assert (stats["resumed"], stats["stale"]) == (0, 4) and len(retrained.seen) == 4
+    again = CountingBackend()
+    again.fingerprint = "counting-v2"
+    assert run_requests(requests(4), again, out, parts, progress=False)["resumed"] == 4 and not again.seen
+
+
+class LosingBackend(CountingBackend):
+    """Returns no result for the requests in ``lost``, or a result for a request never asked."""
+
+    def __init__(self, lost=(), stray=False):
+        super().__init__()
+        self.lost, self.stray = set(lost), stray
+
+    def generate(self, requests):
+        for result in super().generate(requests):
+            if int(result.id, 16) not in self.lost:
+                yield result
+        if self.stray:
+            yield GenerationResult("e" * 24, "{}", 1, 1, "stop")
+
+
+def test_a_result_the_backend_never_returned_is_an_error_asked_again(tmp_path):
+    """Such a backend once ended a run with 37 of 40 rows and exit 0."""
+    out, parts = tmp_path / "out.jsonl", tmp_path / "parts"
+    stats = run_requests(requests(40), LosingBackend(lost={3, 17, 30}), out, parts, commit_every=8,
+                         max_error_share=0.1, progress=False)
+    assert (stats["completed"], stats["errors"], stats["errors_by_kind"]) == (37, 3, {"no_result": 3})
+    assert len(out.read_text().splitlines()) == 40
+    with pytest.raises(GenerationError, match=r"3 of the 8 requests attempted so far failed \(\{'no_result': 3\}\)"):
+        run_requests(requests(40), LosingBackend(lost={0, 1, 2}), tmp_path / "b.jsonl", tmp_path / "b", commit_every=8,
+                     progress=False)
+    backend = CountingBackend()
+    stats = run_requests(requests(40), backend, out, parts, progress=False)
+    assert (stats["resumed"], stats["retried"], stats["completed"]) == (37, 3, 40) and len(backend.seen) == 3
+
+
+def test_a_result_for_a_request_never_asked_stops_the_run(tmp_path):
+    with pytest.raises(GenerationError, match="returned a result for request e+, which was not asked"):
+        run_requests(requests(4), LosingBackend(stray=True), tmp_path / "out.jsonl", tmp_path / "parts",
+                     progress=False)
+
+
+def test_commit_every_below_one_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="commit_every=-16 must be at least 1"):
+        run_requests(requests(4), CountingBackend(), tmp_path / "out.jsonl", tmp_path / "parts", commit_every=-16,
+                     progress=False)
 
 
 class FlakyBackend(CountingBackend):

@@ -3,7 +3,10 @@ from typing import Optional
 
 import pytest
 
+from synthcraft.cluster import RayParams
 from synthcraft.corpus import SourceSpec
+from synthcraft.embedders import EmbedParams
+from synthcraft.generation import GenerateParams
 from synthcraft.params import ParamsError, choice, load_section
 
 
@@ -50,6 +53,32 @@ def test_bad_choice_and_missing_section(tmp_path):
         load_section("ex", Example, path)
     with pytest.raises(ParamsError, match="no 'nope:' section"):
         load_section("nope", Example, path)
+
+
+def test_a_key_or_section_given_twice_is_refused(tmp_path):
+    """YAML keeps the last of two equal keys without a word; an edit to the first one would do nothing."""
+    path = write(tmp_path, "ex:\n  name: a\n  k: 5\n  k: 6\n")
+    with pytest.raises(ParamsError, match=r"params.yaml:4: 'ex.k' is given twice"):
+        load_section("ex", Example, path)
+    path = write(tmp_path, "ex:\n  name: a\nother: 1\nex:\n  name: b\n")
+    with pytest.raises(ParamsError, match=r"params.yaml:4: section 'ex:' is given twice"):
+        load_section("ex", Example, path)
+
+
+@pytest.mark.parametrize("section, cls, text, message", [
+    ("generate", GenerateParams, "commit_every: -16", "commit_every=-16 must be at least 1"),
+    ("generate", GenerateParams, "openai: {concurrency: 0}", "concurrency=0 must be at least 1"),
+    ("generate", GenerateParams, "transformers: {batch_size: 0}", "batch_size=0 must be at least 1"),
+    ("embed", EmbedParams, "commit_every: -1024", "commit_every=-1024 must be at least 1"),
+    ("embed", EmbedParams, "batch_size: 0", "batch_size=0 must be at least 1"),
+    ("ray", RayParams, "generate_actors: 0", "generate_actors=0 must be at least 1"),
+])
+def test_counts_and_sizes_are_checked_at_load(tmp_path, section, cls, text, message):
+    """Each of these once ran: 0 of 40 requests completed with exit 0, a store of 0 rows, a bare
+    ZeroDivisionError or a thread-pool error far from the params line."""
+    path = write(tmp_path, f"{section}:\n  {text}\n")
+    with pytest.raises(ParamsError, match=rf"params.yaml:2: .*{message}"):
+        load_section(section, cls, path)
 
 
 def test_bad_source_kind_points_at_the_source(tmp_path):

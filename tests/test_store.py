@@ -1,3 +1,6 @@
+import subprocess
+import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -63,6 +66,42 @@ def test_interrupted_run_resumes_to_identical_store(tmp_path):
     with EmbeddingStore(tmp_path / "clean") as clean, EmbeddingStore(tmp_path / "killed") as resumed:
         np.testing.assert_array_equal(clean.doc_ids, resumed.doc_ids)
         np.testing.assert_array_equal(clean.embeddings[:], resumed.embeddings[:])
+
+
+KILLED_AFTER_WRITE = """
+import os, sys
+sys.path.insert(0, {tests!r})
+from conftest import INFO, HashEncoder, store_corpus
+from synthcraft import store
+
+ids, texts = store_corpus({before})
+if ids:
+    store.sync_store({path!r}, ids, texts, HashEncoder(), INFO, commit_every=32, progress=False)
+write_h5 = store.write_h5
+def write_then_die(*args, **kwargs):  # the new store has replaced the old; pending/ is still there
+    write_h5(*args, **kwargs)
+    os._exit(9)
+store.write_h5 = write_then_die
+ids, texts = store_corpus({after})
+store.sync_store({path!r}, ids, texts, HashEncoder(), INFO, commit_every=32, progress=False)
+"""
+
+
+@pytest.mark.parametrize("before", [0, 100])
+def test_kill_between_store_rename_and_cleanup_adds_no_rows(tmp_path, before):
+    """Killed after the rename, before pending/ is removed: the next run found the parts still
+    matching and appended them again (4 rows for 3 documents, then every open failed)."""
+    script = KILLED_AFTER_WRITE.format(tests=str(Path(__file__).parent), path=str(tmp_path), before=before,
+                                       after=120)
+    assert subprocess.run([sys.executable, "-c", script]).returncode == 9
+    assert list((tmp_path / PENDING_DIR).glob("part-*.npz")), "the kill must land while pending/ holds parts"
+    ids, texts = corpus(120)
+    encoder = HashEncoder()
+    stats = sync_store(tmp_path, ids, texts, encoder, INFO, commit_every=32, progress=False)
+    assert encoder.calls == 0 and stats["count"] == 120 and stats["resumed"] == 0
+    assert not (tmp_path / PENDING_DIR).exists()
+    with EmbeddingStore(tmp_path) as store:
+        assert sorted(store.doc_ids) == sorted(ids)
 
 
 def test_inconsistent_store_is_refused(tmp_path):

@@ -6,7 +6,10 @@ params.yaml, dvc.lock and the store's attributes.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
+import os
 from pathlib import Path
 
 PKG_PREFIX = "pkg://"
@@ -47,3 +50,50 @@ def resolve(spec: str | Path) -> Path:
 def is_local(spec: str) -> bool:
     """True when the spec names something on disk (a pkg:// asset or an existing path)."""
     return spec.startswith(PKG_PREFIX) or Path(spec).exists()
+
+
+# --- what a model is, by its bytes -----------------------------------------------------------
+
+
+def _fingerprint_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "synthcraft" / "fingerprints.json"
+
+
+def _file_sha256(path: Path, cache: dict) -> str:
+    stat = path.stat()
+    key = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    if key not in cache:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(block)
+        cache[key] = digest.hexdigest()
+    return cache[key]
+
+
+def content_fingerprint(spec: str | Path) -> str:
+    """sha256 over a model file's bytes, or over a folder's file names and bytes.
+
+    Each file's hash is cached by (path, size, modification time) in
+    ``$XDG_CACHE_HOME/synthcraft/fingerprints.json``, so a multi-GB model is read once, not on
+    every run; a model retrained in place gets a new mtime and is hashed again.
+    """
+    from synthcraft.files import atomic_write_text
+
+    root = resolve(spec)
+    cache_file = _fingerprint_cache()
+    try:
+        cache = json.loads(cache_file.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    known = len(cache)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.relative_to(root).as_posix()}\0{_file_sha256(path, cache)}\0".encode())
+    if len(cache) != known:
+        try:
+            atomic_write_text(cache_file, json.dumps(cache, indent=0, sort_keys=True))
+        except OSError:
+            pass  # a read-only home: hashed again next run, nothing else changes
+    return digest.hexdigest()[:32]

@@ -22,6 +22,8 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
+from synthcraft.params import at_least
+
 
 @dataclass
 class RayParams:
@@ -30,6 +32,11 @@ class RayParams:
     generate_actors: int = 2          # backend replicas, each with its own copy of the model
     cpus_per_actor: float = 1.0       # Ray CPUs each replica or embed task reserves
     requests_per_call: int = 4        # requests sent to a replica at a time (load balancing)
+
+    def __post_init__(self):
+        at_least(1, generate_actors=self.generate_actors, requests_per_call=self.requests_per_call)
+        if self.cpus_per_actor <= 0:
+            raise ValueError(f"cpus_per_actor={self.cpus_per_actor} must be above 0")
 
     @property
     def enabled(self) -> bool:

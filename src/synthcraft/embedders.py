@@ -16,7 +16,7 @@ import torch
 from dataclasses import dataclass
 
 from synthcraft import assets
-from synthcraft.params import choice
+from synthcraft.params import at_least, choice
 from synthcraft.runtime import bf16_supported, pick_device
 
 log = logging.getLogger(__name__)
@@ -68,8 +68,7 @@ class EmbedParams:
     shards: int = 1               # >1: one store per shard + manifest.json (synthcraft/sharding.py)
 
     def __post_init__(self):
-        if self.shards < 1:
-            raise ValueError(f"shards={self.shards} must be at least 1")
+        at_least(1, shards=self.shards, batch_size=self.batch_size, commit_every=self.commit_every)
         choice(self.dtype, ["float16", "float32"], "dtype")
         choice(self.precision, ["auto", "bfloat16", "float32"], "precision")
         if self.commit_every % self.batch_size:

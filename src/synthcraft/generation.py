@@ -22,7 +22,7 @@ from synthcraft import assets
 from synthcraft.backends import BACKENDS, llamacpp_backend, openai_backend, transformers_backend, vllm_backend
 from synthcraft.backends.base import Backend, BackendAuthError, GenerationRequest, Sampling
 from synthcraft.files import read_jsonl, write_jsonl
-from synthcraft.params import choice
+from synthcraft.params import at_least, choice
 
 ZERO_WIDTH_SPACE = "\u200b"
 
@@ -53,6 +53,8 @@ class GenerateParams:
 
     def __post_init__(self):
         choice(self.backend, BACKENDS, "backend")
+        at_least(1, commit_every=self.commit_every, context_length=self.context_length, max_tokens=self.max_tokens)
+        at_least(0, shots_per_prompt=self.shots_per_prompt, top_k=self.top_k)
         if not 0 <= self.max_error_share < 1:
             raise ValueError(f"max_error_share={self.max_error_share} must be in [0, 1)")
 
@@ -103,6 +105,15 @@ def request_id(*parts) -> str:
     return hashlib.blake2b(json.dumps(plain, sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
+def request_key(request: GenerationRequest, backend: Backend) -> str:
+    """Hash of what decides a request's output: the rendered prompt and its turns, the schema, the
+    token limits, sampling, and the teacher's fingerprint (its bytes, tokenizer and options). The
+    request id only names a request (and seeds it); a finished row is reused only under the same
+    key, so an edited few-shot or a retrained model behind the same path is generated again."""
+    return request_id(request.prompt, request.messages, request.schema, request.max_tokens, request.sampling,
+                      backend.context_length, backend.fingerprint)
+
+
 class GenerationError(SystemExit):
     """Generation stopped because its results cannot be trusted (refused credentials, or more
     failed requests than ``max_error_share`` allows). A ``SystemExit``: the stage prints the message
@@ -134,18 +145,24 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
     """Generate every request not already finished in ``parts_dir``; write ``out_file`` sorted by id.
 
     ``pairs`` are (request, provenance) in execution order; provenance is copied into each row.
-    Only completed and too-long-skipped requests count as finished: an errored one is attempted
-    again on the next run. Errors past ``max_error_share`` of all requests, or refused
+    Only completed and too-long-skipped requests count as finished, and only under the same
+    ``request_key`` (a row made from another prompt or model is ``stale``); an errored one, or one
+    the backend returned no result for, is attempted again on the next run. Errors past ``max_error_share`` of all requests, or refused
     credentials, stop the run with a ``GenerationError`` naming the first error and its fix
     (``section`` is the params section to name, e.g. ``generate``). Returns counts, errors by
     kind, tokens and speed (over all runs that contributed, resumed ones included).
     """
+    if commit_every < 1:
+        raise ValueError(f"{section}.commit_every={commit_every} must be at least 1")
     parts_dir.mkdir(parents=True, exist_ok=True)
-    wanted = {request.id for request, _ in pairs}
-    earlier = {i: row for i, row in _read_parts(parts_dir).items() if i in wanted}  # other params' rows are stale
-    done = {i: row for i, row in earlier.items() if row["finish_reason"] != "error"}
-    stats = {"requests": len(pairs), "resumed": len(done), "retried": len(earlier) - len(done), "completed": 0,
-             "skipped_too_long": 0, "errors": 0}
+    keys = {request.id: request_key(request, backend) for request, _ in pairs}
+    if len(keys) != len(pairs):
+        raise ValueError(f"{section}: {len(pairs) - len(keys)} requests share an id with another request")
+    earlier = {i: row for i, row in _read_parts(parts_dir).items() if i in keys}  # other params' rows are not asked
+    current = {i: row for i, row in earlier.items() if row.get("key") == keys[i]}
+    done = {i: row for i, row in current.items() if row["finish_reason"] != "error"}
+    stats = {"requests": len(pairs), "resumed": len(done), "retried": len(current) - len(done),
+             "stale": len(earlier) - len(current), "completed": 0, "skipped_too_long": 0, "errors": 0}
     todo = [(r, p) for r, p in pairs if r.id not in done]
     allowed_errors = int(max_error_share * len(pairs))
     n_parts = len(list(parts_dir.glob("part-*.jsonl")))
@@ -160,14 +177,21 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
                 if prompt_tokens + request.max_tokens > backend.context_length:
                     rows.append({"id": request.id, **provenance, "text": "", "tokens_in": prompt_tokens,
                                  "tokens_out": 0, "finish_reason": "skipped_too_long", "error": None,
-                                 "error_kind": None})
+                                 "error_kind": None, "key": keys[request.id]})
                 else:
                     runnable.append((request, provenance))
             provenance_of = {r.id: p for r, p in runnable}
             refused = None
+            answered = set()
             try:
                 for result in backend.generate([r for r, _ in runnable]):
-                    rows.append({**asdict(result), **provenance_of[result.id]})
+                    if result.id not in provenance_of or result.id in answered:
+                        raise GenerationError(
+                            f"{section}: the {backend.name} backend returned a result for request {result.id}, "
+                            f"which was {'answered twice' if result.id in answered else 'not asked'}: a bug in "
+                            f"the backend. Finished requests are kept in {parts_dir}.")
+                    answered.add(result.id)
+                    rows.append({**asdict(result), **provenance_of[result.id], "key": keys[result.id]})
                     tokens_out += result.tokens_out
                     bar.update(1)
                     bar.set_postfix(tok_s=f"{tokens_out / (time.perf_counter() - started):.1f}")
@@ -175,6 +199,11 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
                 refused = err  # commit what this chunk finished, then stop
             if refused is None:
                 bar.update(len(chunk) - len(runnable))
+                for request, provenance in runnable:  # counted and asked again next run, never lost
+                    if request.id not in answered:
+                        rows.append({"id": request.id, **provenance, "text": "", "tokens_in": 0, "tokens_out": 0,
+                                     "finish_reason": "error", "error": f"the {backend.name} backend returned no result",
+                                     "error_kind": "no_result", "key": keys[request.id]})
             # Each row's share of the chunk's wall time, so speed figures survive a resume.
             chunk_seconds = time.perf_counter() - chunk_started
             for row in rows:
@@ -195,6 +224,10 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
     for row in done.values():
         reason = row["finish_reason"]
         stats["skipped_too_long" if reason == "skipped_too_long" else "errors" if reason == "error" else "completed"] += 1
+    if stats["completed"] + stats["skipped_too_long"] + stats["errors"] != stats["requests"]:
+        lost = sorted(keys.keys() - done.keys())
+        raise GenerationError(f"{section}: {len(lost)} of {len(pairs)} requests have no row (first: {lost[:3]}); "
+                              f"nothing was written. Finished requests are kept in {parts_dir}.")
     stats["errors_by_kind"] = dict(sorted(Counter(row.get("error_kind") or "other" for row in done.values()
                                                   if row["finish_reason"] == "error").items()))
     stats["tokens_in"] = sum(row["tokens_in"] for row in done.values())
@@ -202,5 +235,5 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
     seconds = sum(row.get("seconds", 0.0) for row in done.values())
     stats.update(seconds=round(seconds, 1), samples_per_s=round(len(done) / seconds, 3) if seconds else None,
                  tokens_out_per_s=round(stats["tokens_out"] / seconds, 1) if seconds else None)
-    write_jsonl(out_file, [{k: v for k, v in done[i].items() if k != "seconds"} for i in sorted(done)])
+    write_jsonl(out_file, [{k: v for k, v in done[i].items() if k not in ("seconds", "key")} for i in sorted(done)])
     return stats

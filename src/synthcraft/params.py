@@ -59,6 +59,9 @@ def _build(cls, node: yaml.Node, path: Path, section: str):
     values = {}
     for key_node, value_node in node.value:
         key = key_node.value
+        if key in values:
+            raise ParamsError(f"{_where(path, key_node)}: '{section}.{key}' is given twice (YAML keeps only the "
+                              f"last one, silently). Fix: delete one of them")
         if key not in fields:
             raise ParamsError(
                 f"{_where(path, key_node)}: unknown key '{section}.{key}'. "
@@ -90,7 +93,12 @@ def load_section(section: str, cls: type[T], path: str | Path = "params.yaml", b
     root = yaml.compose(path.read_text(encoding="utf-8"))
     if not isinstance(root, yaml.MappingNode):
         raise ParamsError(f"{path}:1: expected a mapping of stage sections")
-    nodes = {key_node.value: value_node for key_node, value_node in root.value}
+    nodes = {}
+    for key_node, value_node in root.value:
+        if key_node.value in nodes:
+            raise ParamsError(f"{_where(path, key_node)}: section '{key_node.value}:' is given twice (YAML keeps "
+                              f"only the last one, silently). Fix: merge them into one")
+        nodes[key_node.value] = value_node
     for name in (section, base):
         if name is not None and name not in nodes:
             raise ParamsError(f"{path}: no '{name}:' section. Fix: add it (the committed params.yaml lists every section with comments)")
@@ -109,3 +117,10 @@ def choice(value: str, allowed: typing.Iterable[str], name: str) -> None:
     allowed = list(allowed)
     if value not in allowed:
         raise ValueError(f"{name}={value!r} is not one of {allowed}")
+
+
+def at_least(minimum: float, **values) -> None:
+    """For __post_init__: reject a count or size below ``minimum`` (None means "not set")."""
+    for name, value in values.items():
+        if value is not None and value < minimum:
+            raise ValueError(f"{name}={value} must be at least {minimum}")

@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 from tqdm.auto import tqdm
 
-from synthcraft.files import atomic_write
+from synthcraft.files import atomic_write, atomic_write_text
 
 STORE_FILE = "embeddings.h5"
 PENDING_DIR = "pending"
@@ -122,7 +122,7 @@ def _pending_parts(store_dir: Path, info: StoreInfo) -> list[Path]:
         return sorted(pending.glob("part-*.npz"))
     shutil.rmtree(pending, ignore_errors=True)
     pending.mkdir(parents=True)
-    meta.write_text(json.dumps(asdict(info)))
+    atomic_write_text(meta, json.dumps(asdict(info)), fsync=True)
     return []
 
 
@@ -150,6 +150,8 @@ def write_h5(target: Path, info: StoreInfo, blocks: Iterator[tuple[np.ndarray, n
             count += n
         h5.attrs.update({"model": info.model, "model_fingerprint": info.fingerprint, "dim": info.dim,
                          "normalized": "l2", "count": count, "format_version": FORMAT_VERSION})
+    with open(tmp, "rb+") as fh:  # on disk before the rename: a crash leaves the old store or the whole new one
+        os.fsync(fh.fileno())
     os.replace(tmp, target)
     return count
 
@@ -175,15 +177,18 @@ def sync_store(store_dir: str | Path, doc_ids: Sequence[str], texts: Sequence[st
             old.close()
             old, stats["rebuilt"] = None, True  # another model: every embedding must be redone
 
+    # A run killed after the new store replaced the old one, before pending/ was removed, leaves
+    # parts whose documents the store already holds: they are skipped, never appended twice.
+    stored = set(old.doc_ids) if old is not None else set()
     parts = _pending_parts(store_dir, info)
     resumed_ids: set[str] = set()
     for part in parts:
         with np.load(part) as data:
             resumed_ids.update(data["doc_id"].astype(str))
+    resumed_ids -= stored
     stats["resumed"] = len(resumed_ids)
 
     wanted = set(doc_ids)
-    stored = set(old.doc_ids) if old is not None else set()
     todo = [i for i, d in enumerate(doc_ids) if d not in stored and d not in resumed_ids]
     todo.sort(key=lambda i: (len(texts[i]), doc_ids[i]))  # deterministic: a resumed run batches the same way
 
@@ -208,7 +213,7 @@ def sync_store(store_dir: str | Path, doc_ids: Sequence[str], texts: Sequence[st
         for part in parts:
             with np.load(part) as data:
                 ids = data["doc_id"].astype(str)
-                mask = np.array([d in wanted for d in ids], dtype=bool)
+                mask = np.array([d in wanted and d not in stored for d in ids], dtype=bool)
                 yield ids[mask], data["embeddings"][mask]
 
     if old is None and not parts and not doc_ids:

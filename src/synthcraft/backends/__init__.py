@@ -7,6 +7,11 @@ needs only its own extra installed.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+
+from synthcraft import assets
 from synthcraft.backends import llamacpp_backend, openai_backend, transformers_backend, vllm_backend
 from synthcraft.backends.base import Backend, GenerationRequest, GenerationResult, Sampling
 
@@ -14,7 +19,27 @@ REGISTRY = {module.NAME: module for module in
             (llamacpp_backend, transformers_backend, vllm_backend, openai_backend)}
 BACKENDS = tuple(REGISTRY)
 
-__all__ = ["BACKENDS", "REGISTRY", "Backend", "GenerationRequest", "GenerationResult", "Sampling", "make_backend"]
+__all__ = ["BACKENDS", "REGISTRY", "Backend", "GenerationRequest", "GenerationResult", "Sampling", "make_backend",
+           "teacher_fingerprint"]
+
+# Options that change how fast a backend answers, never what it writes; every other option counts.
+SPEED_ONLY = {"python", "api_key_env", "concurrency", "max_retries", "timeout_s", "gpu_memory_utilization",
+              "cpu_kv_cache_gib"}
+
+
+def teacher_fingerprint(name: str, model: str, tokenizer: str | None, options=None) -> str:
+    """What decides a teacher's text besides the request: the backend, the model's bytes (or its
+    name and the server's address for a remote one), the tokenizer that renders prompts, and every
+    option except the speed-only ones. Local paths (a model, a LoRA folder) count by content."""
+    def identity(value):
+        if isinstance(value, str) and value and assets.is_local(value):
+            return assets.content_fingerprint(value)
+        return value
+
+    options = options or REGISTRY[name].Options()
+    settings = {k: identity(v) for k, v in dataclasses.asdict(options).items() if k not in SPEED_ONLY}
+    plain = {"backend": name, "model": identity(model), "tokenizer": identity(tokenizer), "options": settings}
+    return hashlib.blake2b(json.dumps(plain, sort_keys=True).encode(), digest_size=16).hexdigest()
 
 
 def make_backend(name: str, model: str, *, context_length: int, tokenizer: str | None = None,
@@ -23,4 +48,7 @@ def make_backend(name: str, model: str, *, context_length: int, tokenizer: str |
     if name not in REGISTRY:
         raise ValueError(f"unknown backend {name!r}. Fix: set generate.backend to one of {list(BACKENDS)}")
     module = REGISTRY[name]
-    return module.build(model, context_length, tokenizer, options or module.Options())
+    options = options or module.Options()
+    backend = module.build(model, context_length, tokenizer, options)
+    backend.fingerprint = teacher_fingerprint(name, model, tokenizer, options)
+    return backend

@@ -57,6 +57,7 @@ class Backend(Protocol):
     sentence the runner prints to tell the user how to fix that kind of error."""
     name: str
     context_length: int
+    fingerprint: str    # what decides its text besides the request (backends.teacher_fingerprint)
 
     def count_tokens(self, prompt: str) -> int: ...
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from synthcraft.backends.base import BackendAuthError, GenerationRequest, GenerationResult
-from synthcraft.params import choice
+from synthcraft.params import at_least, choice
 
 NAME = "openai"
 RESPONSE_FORMATS = ("json_schema", "json_object")
@@ -32,6 +32,10 @@ class Options:
 
     def __post_init__(self):
         choice(self.response_format, RESPONSE_FORMATS, "response_format")
+        at_least(1, concurrency=self.concurrency)
+        at_least(0, max_retries=self.max_retries)
+        if self.timeout_s <= 0:
+            raise ValueError(f"timeout_s={self.timeout_s} must be above 0")
 
 
 def build(model: str, context_length: int, tokenizer: Optional[str], options: Options) -> "OpenAIBackend":

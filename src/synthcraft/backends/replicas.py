@@ -50,6 +50,9 @@ class RayBackend:
         options = options or REGISTRY[name].Options()
         replica = ray.remote(BackendReplica).options(num_cpus=ray_params.cpus_per_actor, max_restarts=-1,
                                                      max_task_retries=-1)
+        from synthcraft.backends import teacher_fingerprint
+
+        self.fingerprint = teacher_fingerprint(name, model, tokenizer, options)  # the replicas' model, as if local
         self.actors = [replica.remote(name, model, context_length, tokenizer, options)
                        for _ in range(ray_params.generate_actors)]
         # Context checks happen here, before anything is sent: the model's own tokenizer.

@@ -9,6 +9,7 @@ import torch
 
 from synthcraft.backends.base import GenerationRequest, GenerationResult
 from synthcraft.models import load_causal_lm, load_tokenizer
+from synthcraft.params import at_least
 
 
 NAME = "transformers"
@@ -19,6 +20,9 @@ class Options:
     """``generate.transformers:``"""
     batch_size: int = 8
     dtype: str = "float32"
+
+    def __post_init__(self):
+        at_least(1, batch_size=self.batch_size)
 
 
 def build(model: str, context_length: int, tokenizer: Optional[str], options: Options) -> "TransformersBackend":
