@@ -119,6 +119,88 @@ def test_openai_backend_reports_exhausted_retries(llama_server):
     assert proxy.seen == ["500"] * 3  # first try + 2 retries
 
 
+def _completion(content) -> bytes:
+    return json.dumps({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
+                       "choices": [{"index": 0, "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": content, "refusal": None}}],
+                       "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}}).encode()
+
+
+# What a broken or misconfigured server has answered with status 200, in the order asked.
+MALFORMED_ANSWERS = [
+    ("application/json", b'{"error": {"message": "model overloaded"}}', "malformed"),
+    ("text/html", b"<html><body>502 Bad Gateway</body></html>", "malformed"),
+    ("application/json", b'{"id": "c", "object": "chat.completion", "choices": []}', "malformed"),
+    ("application/json", b'{"id": "c", "choices": [{"mess', "malformed"),
+    ("application/json", _completion(None), "empty"),
+    ("application/json", _completion('{"question": "q"}'), None),
+]
+
+
+class CannedServer:
+    """A loopback server that answers each POST with the next canned (content type, body)."""
+
+    def __init__(self, answers):
+        queue = list(answers)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                content_type, body = queue.pop(0)
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_malformed_answers_are_counted_errors_and_finished_work_is_kept(tmp_path):
+    """Each of these once crashed the run (TypeError, AttributeError, IndexError, JSONDecodeError)
+    and threw away the chunk's finished rows; a null content was stored as a finished empty sample."""
+    from synthcraft.generation import GenerationError, run_requests
+
+    server = CannedServer([(ctype, body) for ctype, body, _ in MALFORMED_ANSWERS])
+    try:
+        backend = OpenAIBackend("m", server.url, concurrency=1, max_retries=0, timeout_s=10)
+        backend.fingerprint = "canned"
+        results = list(backend.generate([request(i) for i in range(len(MALFORMED_ANSWERS))]))
+    finally:
+        server.close()
+    assert [r.error_kind for r in results] == [kind for _, _, kind in MALFORMED_ANSWERS]
+    assert results[-1].finish_reason == "stop" and results[-1].text == '{"question": "q"}'
+    assert all(r.finish_reason == "error" and r.text == "" for r in results[:-1])
+    assert "content null" in backend.fix_for("empty", "generate")
+
+    # Through the runner: the good answer in the same chunk is committed before the run stops.
+    server = CannedServer([MALFORMED_ANSWERS[-1][:2], MALFORMED_ANSWERS[0][:2]])
+    pairs = [(request(i), {}) for i in range(2)]
+    try:
+        backend = OpenAIBackend("m", server.url, concurrency=1, max_retries=0, timeout_s=10)
+        backend.fingerprint = "canned"
+        with pytest.raises(GenerationError, match=r"(?s)1 of the 2 requests.*'malformed': 1.*Fix: the server at"):
+            run_requests(pairs, backend, tmp_path / "out.jsonl", tmp_path / "parts", progress=False)
+    finally:
+        server.close()
+    server = CannedServer([MALFORMED_ANSWERS[-1][:2]])
+    try:
+        backend = OpenAIBackend("m", server.url, concurrency=1, max_retries=0, timeout_s=10)
+        backend.fingerprint = "canned"
+        stats = run_requests(pairs, backend, tmp_path / "out.jsonl", tmp_path / "parts", progress=False)
+    finally:
+        server.close()
+    assert (stats["resumed"], stats["retried"], stats["completed"]) == (1, 1, 2)
+
+
 # --- local engines, run for real ----------------------------------------------------------------
 
 

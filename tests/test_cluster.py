@@ -79,6 +79,38 @@ def test_generate_on_two_nodes_equals_local_and_survives_a_killed_replica(cluste
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
+class Fragile:
+    """A stand-in replica: a request whose prompt is "poison" kills its process, "slow" stalls."""
+
+    def generate(self, batch):
+        from synthcraft.backends.base import GenerationResult
+
+        for request in batch:
+            if request.prompt == "poison":
+                os._exit(1)
+            if request.prompt == "slow":
+                time.sleep(60)
+        return [GenerationResult(request.id, "{}", 1, 1, "stop") for request in batch]
+
+
+def test_a_batch_that_keeps_killing_its_replica_is_given_up_and_named(cluster_address):
+    """Ray once re-sent such a batch forever, reloading the model each time."""
+    import ray
+
+    from synthcraft.backends.replicas import dispatch
+
+    ray.init(address=cluster_address, ignore_reinit_error=True)
+    actors = [ray.remote(Fragile).options(num_cpus=0.1, max_restarts=1, max_task_retries=1).remote()
+              for _ in range(2)]
+    batches = [[GenerationRequest(f"{i:024x}", [], prompt, 8, {})] for i, prompt in enumerate(["a", "poison", "b", "c"])]
+    results = {r.id: r for r in dispatch(actors, batches, timeout_s=120)}
+    assert len(results) == 4 and results[f"{1:024x}"].error_kind == "worker_died"
+    assert all(results[f"{i:024x}"].finish_reason == "stop" for i in (0, 2, 3))  # the other replica did the rest
+    with pytest.raises(RuntimeError, match=r"no Ray replica answered within ray.timeout_s=3 s"):
+        list(dispatch([ray.remote(Fragile).options(num_cpus=0.1).remote()],
+                      [[GenerationRequest("f" * 24, [], "slow", 8, {})]], timeout_s=3))
+
+
 def test_embed_shards_as_ray_tasks_equal_local(cluster_address, tiny_docs, minilm_encoder, tmp_path):
     ids = [f"{i:024x}" for i in range(len(tiny_docs))]
     texts = [d["text"] for d in tiny_docs]

@@ -43,6 +43,20 @@ def test_bad_input_is_counted_with_examples(tmp_path):
     assert len(list((tmp_path / "out").glob("part-*.parquet"))) == 2  # shard_rows=2
 
 
+def test_a_lone_surrogate_is_a_counted_drop(tmp_path):
+    """``"\\ud800"`` is valid JSON in valid UTF-8 bytes, but no string with it can be written as
+    UTF-8: it once crashed prepare with a UnicodeEncodeError and no file:line."""
+    path = tmp_path / "src.jsonl"
+    lines = [json.dumps({"text": LONG + "a"}), '{"text": "' + LONG + ' \\ud800 broken"}',
+             '{"text": "' + LONG + 'b", "title": "bad \\udfff title"}']
+    path.write_text("\n".join(lines) + "\n")
+    report = prepare_corpus([SourceSpec("s", "jsonl", str(path))], tmp_path / "out", 200, 25000, 100)
+    src = report["sources"]["s"]
+    assert src["kept"] == 1 and src["dropped"] == {"not_utf8": 2}
+    assert src["examples"]["not_utf8"] == [f"{path}:2", f"{path}:3"]
+    balanced(report)
+
+
 def test_all_kinds_and_cross_source_dedup(tmp_path, tiny_docs):
     write_jsonl(tmp_path / "a.jsonl", tiny_docs[:50])
     pq.write_table(pa.Table.from_pylist([{"body": d["text"], "title": d["title"]} for d in tiny_docs[40:80]]

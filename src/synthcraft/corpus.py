@@ -144,6 +144,14 @@ def _records(spec: SourceSpec, report: SourceReport) -> Iterator[tuple[str, str,
             report.empty_files.append(name)
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _text_or_none(value) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
@@ -256,6 +264,9 @@ def prepare_corpus(sources: list[SourceSpec], out_dir: Path, min_chars: int, max
     for spec in sources:
         report = reports[spec.name] = SourceReport(path=spec.path)
         for raw, title, where in _records(spec, report):
+            if not (_encodable(raw) and _encodable(title)):  # e.g. a lone surrogate escaped in JSON
+                report.reject("not_utf8", where)
+                continue
             text = normalize_text(raw)
             if len(text) < min_chars:
                 report.reject("too_short", where)

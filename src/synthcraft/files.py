@@ -1,11 +1,13 @@
 """Writing files so that readers never see half of one, and the JSONL reader every stage uses."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Callable, Iterable
+from typing import IO, Callable, Iterable, Iterator
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -59,3 +61,27 @@ def read_jsonl(path: str | Path) -> list[dict]:
             except json.JSONDecodeError as err:
                 raise ValueError(f"{path}:{lineno}: not valid JSON ({err.msg} at column {err.colno})") from None
     return rows
+
+
+class FolderBusy(RuntimeError):
+    """Another process is writing the same resumable folder."""
+
+
+@contextmanager
+def writing(folder: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` while committing parts into it; a second writer (say,
+    a stage script started by hand beside ``dvc repro``) stops at once instead of tearing a part.
+    The lock file sits beside the folder (``.<name>.lock``): the folder itself may be a DVC output."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lock = folder.parent / f".{folder.name}.lock"
+    with open(lock, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FolderBusy(f"{folder} is being written by another run (it holds {lock}). Fix: let that run "
+                             f"finish, or stop it, then re-run") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

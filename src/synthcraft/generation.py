@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from synthcraft import assets
 from synthcraft.backends import BACKENDS, llamacpp_backend, openai_backend, transformers_backend, vllm_backend
 from synthcraft.backends.base import Backend, BackendAuthError, GenerationRequest, Sampling
-from synthcraft.files import read_jsonl, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl, writing
 from synthcraft.params import at_least, choice
 
 ZERO_WIDTH_SPACE = "\u200b"
@@ -88,8 +88,37 @@ def neutralize(text: str, special_tokens: list[str]) -> tuple[str, int]:
 
 
 def special_tokens_of(tokenizer) -> list[str]:
+    """Strings untrusted text must not carry into a prompt: the tokenizer's special tokens and the
+    plain-text turn markers its chat template writes (``[INST]``, ``<<SYS>>``: not special tokens
+    in Mistral- and Llama-2-style templates, yet they open and close turns)."""
     added = [t.content for t in getattr(tokenizer, "added_tokens_decoder", {}).values() if t.special]
-    return sorted(set(tokenizer.all_special_tokens) | set(added))
+    return sorted(set(tokenizer.all_special_tokens) | set(added) | set(template_markers(tokenizer)))
+
+
+_PROBE = "\ue000{}\ue000"  # private-use characters: never part of a template's own text
+_MARKER_CHARS = set("<>[]|#")
+
+
+def template_markers(tokenizer) -> list[str]:
+    """The literal text a chat template puts around messages, as whitespace-separated pieces that
+    look like markup (contain one of ``<>[]|#``). Found by rendering a probe conversation: plain
+    words of a default system prompt are left alone, only marker-like pieces count."""
+    if not getattr(tokenizer, "chat_template", None):
+        return []
+    turns = [{"role": "system", "content": _PROBE.format(0)}, {"role": "user", "content": _PROBE.format(1)},
+             {"role": "assistant", "content": _PROBE.format(2)}, {"role": "user", "content": _PROBE.format(3)}]
+    for probe in (turns, turns[1:]):  # some templates refuse a system turn
+        try:
+            text = tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=True)
+            break
+        except Exception:  # a template's raise_exception(...) for turns it does not accept  # noqa: BLE001
+            continue
+    else:
+        return []
+    literal = "".join(piece for i, piece in enumerate(text.split("\ue000")) if i % 2 == 0)
+    for token in getattr(tokenizer, "all_special_tokens", []):  # covered already; they also glue words
+        literal = literal.replace(token, " ")
+    return sorted({word for word in literal.split() if len(word) > 1 and _MARKER_CHARS & set(word)})
 
 
 def render(tokenizer, messages: list[dict]) -> str:
@@ -152,88 +181,89 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
     (``section`` is the params section to name, e.g. ``generate``). Returns counts, errors by
     kind, tokens and speed (over all runs that contributed, resumed ones included).
     """
-    if commit_every < 1:
-        raise ValueError(f"{section}.commit_every={commit_every} must be at least 1")
-    parts_dir.mkdir(parents=True, exist_ok=True)
-    keys = {request.id: request_key(request, backend) for request, _ in pairs}
-    if len(keys) != len(pairs):
-        raise ValueError(f"{section}: {len(pairs) - len(keys)} requests share an id with another request")
-    earlier = {i: row for i, row in _read_parts(parts_dir).items() if i in keys}  # other params' rows are not asked
-    current = {i: row for i, row in earlier.items() if row.get("key") == keys[i]}
-    done = {i: row for i, row in current.items() if row["finish_reason"] != "error"}
-    stats = {"requests": len(pairs), "resumed": len(done), "retried": len(current) - len(done),
-             "stale": len(earlier) - len(current), "completed": 0, "skipped_too_long": 0, "errors": 0}
-    todo = [(r, p) for r, p in pairs if r.id not in done]
-    allowed_errors = int(max_error_share * len(pairs))
-    n_parts = len(list(parts_dir.glob("part-*.jsonl")))
-    started, tokens_out, errors = time.perf_counter(), 0, []
-    with tqdm(total=len(todo), unit="sample", desc=section, disable=not progress, dynamic_ncols=True) as bar:
-        for start in range(0, len(todo), commit_every):
-            chunk = todo[start: start + commit_every]
-            chunk_started = time.perf_counter()
-            rows, runnable = [], []
-            for request, provenance in chunk:
-                prompt_tokens = backend.count_tokens(request.prompt)
-                if prompt_tokens + request.max_tokens > backend.context_length:
-                    rows.append({"id": request.id, **provenance, "text": "", "tokens_in": prompt_tokens,
-                                 "tokens_out": 0, "finish_reason": "skipped_too_long", "error": None,
-                                 "error_kind": None, "key": keys[request.id]})
-                else:
-                    runnable.append((request, provenance))
-            provenance_of = {r.id: p for r, p in runnable}
-            refused = None
-            answered = set()
-            try:
-                for result in backend.generate([r for r, _ in runnable]):
-                    if result.id not in provenance_of or result.id in answered:
-                        raise GenerationError(
-                            f"{section}: the {backend.name} backend returned a result for request {result.id}, "
-                            f"which was {'answered twice' if result.id in answered else 'not asked'}: a bug in "
-                            f"the backend. Finished requests are kept in {parts_dir}.")
-                    answered.add(result.id)
-                    rows.append({**asdict(result), **provenance_of[result.id], "key": keys[result.id]})
-                    tokens_out += result.tokens_out
-                    bar.update(1)
-                    bar.set_postfix(tok_s=f"{tokens_out / (time.perf_counter() - started):.1f}")
-            except BackendAuthError as err:
-                refused = err  # commit what this chunk finished, then stop
-            if refused is None:
-                bar.update(len(chunk) - len(runnable))
-                for request, provenance in runnable:  # counted and asked again next run, never lost
-                    if request.id not in answered:
-                        rows.append({"id": request.id, **provenance, "text": "", "tokens_in": 0, "tokens_out": 0,
-                                     "finish_reason": "error", "error": f"the {backend.name} backend returned no result",
-                                     "error_kind": "no_result", "key": keys[request.id]})
-            # Each row's share of the chunk's wall time, so speed figures survive a resume.
-            chunk_seconds = time.perf_counter() - chunk_started
-            for row in rows:
-                row["seconds"] = round(chunk_seconds / len(rows), 4)
-            if rows:
-                write_jsonl(parts_dir / f"part-{n_parts:06d}.jsonl", rows, fsync=True)
-                n_parts += 1
-            done.update({row["id"]: row for row in rows})
-            errors += [row for row in rows if row["finish_reason"] == "error"]
-            if refused is not None:
-                raise GenerationError(
-                    f"{section}: {refused}\nFix: put a valid key in the environment variable named by "
-                    f"{section}.openai.api_key_env (now {refused.env_var!r}) and re-run; finished requests are "
-                    f"kept in {parts_dir}.")
-            if len(errors) > allowed_errors:  # the run can no longer succeed: stop spending requests
-                raise GenerationError(_error_message(section, backend, errors, start + len(chunk), len(pairs),
-                                                     max_error_share, parts_dir))
-    for row in done.values():
-        reason = row["finish_reason"]
-        stats["skipped_too_long" if reason == "skipped_too_long" else "errors" if reason == "error" else "completed"] += 1
-    if stats["completed"] + stats["skipped_too_long"] + stats["errors"] != stats["requests"]:
-        lost = sorted(keys.keys() - done.keys())
-        raise GenerationError(f"{section}: {len(lost)} of {len(pairs)} requests have no row (first: {lost[:3]}); "
-                              f"nothing was written. Finished requests are kept in {parts_dir}.")
-    stats["errors_by_kind"] = dict(sorted(Counter(row.get("error_kind") or "other" for row in done.values()
-                                                  if row["finish_reason"] == "error").items()))
-    stats["tokens_in"] = sum(row["tokens_in"] for row in done.values())
-    stats["tokens_out"] = sum(row["tokens_out"] for row in done.values())
-    seconds = sum(row.get("seconds", 0.0) for row in done.values())
-    stats.update(seconds=round(seconds, 1), samples_per_s=round(len(done) / seconds, 3) if seconds else None,
-                 tokens_out_per_s=round(stats["tokens_out"] / seconds, 1) if seconds else None)
-    write_jsonl(out_file, [{k: v for k, v in done[i].items() if k not in ("seconds", "key")} for i in sorted(done)])
-    return stats
+    with writing(parts_dir):  # one writer per parts folder
+        if commit_every < 1:
+            raise ValueError(f"{section}.commit_every={commit_every} must be at least 1")
+        parts_dir.mkdir(parents=True, exist_ok=True)
+        keys = {request.id: request_key(request, backend) for request, _ in pairs}
+        if len(keys) != len(pairs):
+            raise ValueError(f"{section}: {len(pairs) - len(keys)} requests share an id with another request")
+        earlier = {i: row for i, row in _read_parts(parts_dir).items() if i in keys}  # other params' rows are not asked
+        current = {i: row for i, row in earlier.items() if row.get("key") == keys[i]}
+        done = {i: row for i, row in current.items() if row["finish_reason"] != "error"}
+        stats = {"requests": len(pairs), "resumed": len(done), "retried": len(current) - len(done),
+                 "stale": len(earlier) - len(current), "completed": 0, "skipped_too_long": 0, "errors": 0}
+        todo = [(r, p) for r, p in pairs if r.id not in done]
+        allowed_errors = int(max_error_share * len(pairs))
+        n_parts = len(list(parts_dir.glob("part-*.jsonl")))
+        started, tokens_out, errors = time.perf_counter(), 0, []
+        with tqdm(total=len(todo), unit="sample", desc=section, disable=not progress, dynamic_ncols=True) as bar:
+            for start in range(0, len(todo), commit_every):
+                chunk = todo[start: start + commit_every]
+                chunk_started = time.perf_counter()
+                rows, runnable = [], []
+                for request, provenance in chunk:
+                    prompt_tokens = backend.count_tokens(request.prompt)
+                    if prompt_tokens + request.max_tokens > backend.context_length:
+                        rows.append({"id": request.id, **provenance, "text": "", "tokens_in": prompt_tokens,
+                                     "tokens_out": 0, "finish_reason": "skipped_too_long", "error": None,
+                                     "error_kind": None, "key": keys[request.id]})
+                    else:
+                        runnable.append((request, provenance))
+                provenance_of = {r.id: p for r, p in runnable}
+                refused = None
+                answered = set()
+                try:
+                    for result in backend.generate([r for r, _ in runnable]):
+                        if result.id not in provenance_of or result.id in answered:
+                            raise GenerationError(
+                                f"{section}: the {backend.name} backend returned a result for request {result.id}, "
+                                f"which was {'answered twice' if result.id in answered else 'not asked'}: a bug in "
+                                f"the backend. Finished requests are kept in {parts_dir}.")
+                        answered.add(result.id)
+                        rows.append({**asdict(result), **provenance_of[result.id], "key": keys[result.id]})
+                        tokens_out += result.tokens_out
+                        bar.update(1)
+                        bar.set_postfix(tok_s=f"{tokens_out / (time.perf_counter() - started):.1f}")
+                except BackendAuthError as err:
+                    refused = err  # commit what this chunk finished, then stop
+                if refused is None:
+                    bar.update(len(chunk) - len(runnable))
+                    for request, provenance in runnable:  # counted and asked again next run, never lost
+                        if request.id not in answered:
+                            rows.append({"id": request.id, **provenance, "text": "", "tokens_in": 0, "tokens_out": 0,
+                                         "finish_reason": "error", "error": f"the {backend.name} backend returned no result",
+                                         "error_kind": "no_result", "key": keys[request.id]})
+                # Each row's share of the chunk's wall time, so speed figures survive a resume.
+                chunk_seconds = time.perf_counter() - chunk_started
+                for row in rows:
+                    row["seconds"] = round(chunk_seconds / len(rows), 4)
+                if rows:
+                    write_jsonl(parts_dir / f"part-{n_parts:06d}.jsonl", rows, fsync=True)
+                    n_parts += 1
+                done.update({row["id"]: row for row in rows})
+                errors += [row for row in rows if row["finish_reason"] == "error"]
+                if refused is not None:
+                    raise GenerationError(
+                        f"{section}: {refused}\nFix: put a valid key in the environment variable named by "
+                        f"{section}.openai.api_key_env (now {refused.env_var!r}) and re-run; finished requests are "
+                        f"kept in {parts_dir}.")
+                if len(errors) > allowed_errors:  # the run can no longer succeed: stop spending requests
+                    raise GenerationError(_error_message(section, backend, errors, start + len(chunk), len(pairs),
+                                                         max_error_share, parts_dir))
+        for row in done.values():
+            reason = row["finish_reason"]
+            stats["skipped_too_long" if reason == "skipped_too_long" else "errors" if reason == "error" else "completed"] += 1
+        if stats["completed"] + stats["skipped_too_long"] + stats["errors"] != stats["requests"]:
+            lost = sorted(keys.keys() - done.keys())
+            raise GenerationError(f"{section}: {len(lost)} of {len(pairs)} requests have no row (first: {lost[:3]}); "
+                                  f"nothing was written. Finished requests are kept in {parts_dir}.")
+        stats["errors_by_kind"] = dict(sorted(Counter(row.get("error_kind") or "other" for row in done.values()
+                                                      if row["finish_reason"] == "error").items()))
+        stats["tokens_in"] = sum(row["tokens_in"] for row in done.values())
+        stats["tokens_out"] = sum(row["tokens_out"] for row in done.values())
+        seconds = sum(row.get("seconds", 0.0) for row in done.values())
+        stats.update(seconds=round(seconds, 1), samples_per_s=round(len(done) / seconds, 3) if seconds else None,
+                     tokens_out_per_s=round(stats["tokens_out"] / seconds, 1) if seconds else None)
+        write_jsonl(out_file, [{k: v for k, v in done[i].items() if k not in ("seconds", "key")} for i in sorted(done)])
+        return stats

@@ -3,7 +3,8 @@
 Each section has a dataclass beside the code it configures (``corpus.PrepareParams``,
 ``embedders.EmbedParams``, ...); a stage calls ``load_section("embed", EmbedParams)``. Nested
 sections (``generate.llamacpp``) are nested dataclasses.
-Unknown keys, wrong types and bad values fail before any work starts, pointing at the line.
+Unknown keys, wrong types and bad values fail before any work starts, pointing at the line: a
+key given twice, and a negative number (unless its field says ``metadata={"signed": True}``) too.
 """
 from __future__ import annotations
 
@@ -68,6 +69,9 @@ def _build(cls, node: yaml.Node, path: Path, section: str):
                 f"Fix: use one of {sorted(fields)}"
             )
         values[key] = _convert(value_node, hints[key], path, f"{section}.{key}")
+        if _negative(values[key]) and not fields[key].metadata.get("signed"):
+            raise ParamsError(f"{_where(path, key_node)}: '{section}.{key}' = {values[key]!r}: counts, sizes, "
+                              f"shares and rates are never negative. Fix: give it a value of 0 or more")
     missing = [
         name for name, f in fields.items()
         if name not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
@@ -78,6 +82,13 @@ def _build(cls, node: yaml.Node, path: Path, section: str):
         return cls(**values)
     except ValueError as err:  # __post_init__ checks raise ValueError with the reason
         raise ParamsError(f"{_where(path, node)}: '{section}': {err}") from None
+
+
+def _negative(value) -> bool:
+    """A number below zero, or a list holding one (bools are not numbers here)."""
+    if isinstance(value, list):
+        return any(_negative(item) for item in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0
 
 
 T = typing.TypeVar("T")

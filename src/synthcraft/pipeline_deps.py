@@ -172,7 +172,10 @@ def contract_errors(root: str | Path = ".") -> list[str]:
     - a params section the script loads that the stage does not list (editing it would not re-run
       the stage), or one it lists but never loads;
     - a stage that loads ``generate`` without listing every key of ``generation.TEACHER_KEYS`` and
-      the chosen backend's section (the teacher could change without the stage re-running).
+      the chosen backend's section, or without the teacher's files as deps when params name a
+      project path (``generate.model: models/base``): the teacher could change without the stage
+      re-running. The check reads the current params.yaml: run ``python -m synthcraft.pipeline_deps``
+      after pointing the teacher at a project path.
     """
     import dataclasses
 
@@ -184,8 +187,13 @@ def contract_errors(root: str | Path = ".") -> list[str]:
 
     root = Path(root).resolve()
     errors: list[str] = []
-    backend = yaml.safe_load((root / "params.yaml").read_text())["generate"]["backend"]
-    teacher = [f"generate.{key}" for key in (*TEACHER_KEYS, backend)]  # generate.${generate.backend} resolved
+    generate = yaml.safe_load((root / "params.yaml").read_text())["generate"]
+    teacher = [f"generate.{key}" for key in (*TEACHER_KEYS, generate["backend"])]  # generate.${generate.backend}
+    # A teacher (or its adapter) given as a project path, e.g. generate.model: models/base, is a
+    # file DVC must see: retrained, it changes what every generating stage writes.
+    teacher_files = {str(Path(spec)) for spec in (generate["model"], generate.get("tokenizer"),
+                                                  generate.get("vllm", {}).get("lora") if generate["backend"] == "vllm" else None)
+                     if spec and not str(spec).startswith("pkg://") and (root / spec).exists()}
     with Repo(str(root)) as repo:
         for stage in repo.index.stages:
             if not getattr(stage, "cmd", None):
@@ -228,6 +236,11 @@ def contract_errors(root: str | Path = ".") -> list[str]:
                     for key in teacher:
                         if key not in keys:
                             errors.append(f"{name}: loads the teacher (generate) but does not list {key}")
+                if "generate" in loaded:
+                    for path in sorted(teacher_files):
+                        if not any(path == d or path.startswith(d + "/") for d in deps):
+                            errors.append(f"{name}: its teacher is the project path {path}, which is not in its deps "
+                                          f"(add it, or DVC will not re-run the stage when {path} changes)")
     return errors
 
 

@@ -189,7 +189,7 @@ def shard_runner(encoder_args: dict, info: StoreInfo, ray_params, **sync_kwargs)
 
     connect(ray_params.address)
 
-    @ray.remote(num_cpus=ray_params.cpus_per_actor, max_retries=-1)
+    @ray.remote(num_cpus=ray_params.cpus_per_actor, max_retries=ray_params.max_restarts)
     def sync_one(folder, ids, texts):
         from synthcraft.embedders import Encoder
         from synthcraft.store import sync_store
@@ -197,7 +197,15 @@ def shard_runner(encoder_args: dict, info: StoreInfo, ray_params, **sync_kwargs)
         return sync_store(folder, ids, texts, Encoder(**encoder_args), info, **{**sync_kwargs, "progress": False})
 
     def run(plan: list[tuple]) -> list[dict]:
-        return ray.get([sync_one.remote(str(folder), ids, texts) for folder, ids, texts in plan])
+        # Absolute paths: a worker's working directory is not the project's.
+        refs = [sync_one.remote(str(Path(folder).resolve()), ids, texts) for folder, ids, texts in plan]
+        try:
+            return ray.get(refs, timeout=ray_params.timeout_s)
+        except ray.exceptions.GetTimeoutError:
+            for ref in refs:
+                ray.cancel(ref, force=True)
+            raise RuntimeError(f"the shards were not embedded within ray.timeout_s={ray_params.timeout_s:g} s; "
+                               "committed parts are kept. Fix: raise ray.timeout_s, or use more shards") from None
 
     return run
 

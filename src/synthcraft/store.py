@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 from tqdm.auto import tqdm
 
-from synthcraft.files import atomic_write, atomic_write_text
+from synthcraft.files import atomic_write, atomic_write_text, writing
 
 STORE_FILE = "embeddings.h5"
 PENDING_DIR = "pending"
@@ -165,65 +165,66 @@ def sync_store(store_dir: str | Path, doc_ids: Sequence[str], texts: Sequence[st
     pruned, new ones are encoded shortest first (less padding) and committed every
     ``commit_every`` documents, so a killed run resumes where it stopped.
     """
-    store_dir = Path(store_dir)
-    store_dir.mkdir(parents=True, exist_ok=True)
-    target = store_dir / STORE_FILE
-    stats = {"documents": len(doc_ids), "reused": 0, "resumed": 0, "encoded": 0, "pruned": 0, "rebuilt": False}
+    with writing(store_dir):  # one writer per store
+        store_dir = Path(store_dir)
+        store_dir.mkdir(parents=True, exist_ok=True)
+        target = store_dir / STORE_FILE
+        stats = {"documents": len(doc_ids), "reused": 0, "resumed": 0, "encoded": 0, "pruned": 0, "rebuilt": False}
 
-    old = None
-    if target.exists():
-        old = EmbeddingStore(target)
-        if not old.info.same_model(info) or old.info.dtype != info.dtype:
-            old.close()
-            old, stats["rebuilt"] = None, True  # another model: every embedding must be redone
+        old = None
+        if target.exists():
+            old = EmbeddingStore(target)
+            if not old.info.same_model(info) or old.info.dtype != info.dtype:
+                old.close()
+                old, stats["rebuilt"] = None, True  # another model: every embedding must be redone
 
-    # A run killed after the new store replaced the old one, before pending/ was removed, leaves
-    # parts whose documents the store already holds: they are skipped, never appended twice.
-    stored = set(old.doc_ids) if old is not None else set()
-    parts = _pending_parts(store_dir, info)
-    resumed_ids: set[str] = set()
-    for part in parts:
-        with np.load(part) as data:
-            resumed_ids.update(data["doc_id"].astype(str))
-    resumed_ids -= stored
-    stats["resumed"] = len(resumed_ids)
-
-    wanted = set(doc_ids)
-    todo = [i for i, d in enumerate(doc_ids) if d not in stored and d not in resumed_ids]
-    todo.sort(key=lambda i: (len(texts[i]), doc_ids[i]))  # deterministic: a resumed run batches the same way
-
-    with tqdm(total=len(todo), unit="doc", desc="embed", disable=not progress, dynamic_ncols=True) as bar:
-        for start in range(0, len(todo), commit_every):
-            batch = todo[start: start + commit_every]
-            vectors = encode([texts[i] for i in batch])
-            part = store_dir / PENDING_DIR / f"part-{len(parts):06d}.npz"
-            _save_part(part, [doc_ids[i] for i in batch], vectors)
-            parts.append(part)
-            stats["encoded"] += len(batch)
-            bar.update(len(batch))
-
-    def blocks():
-        if old is not None:
-            keep = np.array([d in wanted for d in old.doc_ids])
-            stats["reused"], stats["pruned"] = int(keep.sum()), int((~keep).sum())
-            for start, rows in old.iter_chunks(chunk_rows):
-                mask = keep[start: start + len(rows)]
-                if mask.any():
-                    yield old.doc_ids[start: start + len(rows)][mask], rows[mask]
+        # A run killed after the new store replaced the old one, before pending/ was removed, leaves
+        # parts whose documents the store already holds: they are skipped, never appended twice.
+        stored = set(old.doc_ids) if old is not None else set()
+        parts = _pending_parts(store_dir, info)
+        resumed_ids: set[str] = set()
         for part in parts:
             with np.load(part) as data:
-                ids = data["doc_id"].astype(str)
-                mask = np.array([d in wanted and d not in stored for d in ids], dtype=bool)
-                yield ids[mask], data["embeddings"][mask]
+                resumed_ids.update(data["doc_id"].astype(str))
+        resumed_ids -= stored
+        stats["resumed"] = len(resumed_ids)
 
-    if old is None and not parts and not doc_ids:
-        raise StoreError("nothing to store: the corpus is empty")
-    needs_write = old is None or stats["encoded"] or stats["resumed"] or len(stored - wanted)
-    if needs_write:
-        stats["count"] = write_h5(target, info, blocks(), chunk_rows)
-    else:
-        stats["reused"], stats["count"] = len(old), len(old)
-    if old is not None:
-        old.close()
-    shutil.rmtree(store_dir / PENDING_DIR, ignore_errors=True)
-    return stats
+        wanted = set(doc_ids)
+        todo = [i for i, d in enumerate(doc_ids) if d not in stored and d not in resumed_ids]
+        todo.sort(key=lambda i: (len(texts[i]), doc_ids[i]))  # deterministic: a resumed run batches the same way
+
+        with tqdm(total=len(todo), unit="doc", desc="embed", disable=not progress, dynamic_ncols=True) as bar:
+            for start in range(0, len(todo), commit_every):
+                batch = todo[start: start + commit_every]
+                vectors = encode([texts[i] for i in batch])
+                part = store_dir / PENDING_DIR / f"part-{len(parts):06d}.npz"
+                _save_part(part, [doc_ids[i] for i in batch], vectors)
+                parts.append(part)
+                stats["encoded"] += len(batch)
+                bar.update(len(batch))
+
+        def blocks():
+            if old is not None:
+                keep = np.array([d in wanted for d in old.doc_ids])
+                stats["reused"], stats["pruned"] = int(keep.sum()), int((~keep).sum())
+                for start, rows in old.iter_chunks(chunk_rows):
+                    mask = keep[start: start + len(rows)]
+                    if mask.any():
+                        yield old.doc_ids[start: start + len(rows)][mask], rows[mask]
+            for part in parts:
+                with np.load(part) as data:
+                    ids = data["doc_id"].astype(str)
+                    mask = np.array([d in wanted and d not in stored for d in ids], dtype=bool)
+                    yield ids[mask], data["embeddings"][mask]
+
+        if old is None and not parts and not doc_ids:
+            raise StoreError("nothing to store: the corpus is empty")
+        needs_write = old is None or stats["encoded"] or stats["resumed"] or len(stored - wanted)
+        if needs_write:
+            stats["count"] = write_h5(target, info, blocks(), chunk_rows)
+        else:
+            stats["reused"], stats["count"] = len(old), len(old)
+        if old is not None:
+            old.close()
+        shutil.rmtree(store_dir / PENDING_DIR, ignore_errors=True)
+        return stats

@@ -11,7 +11,6 @@ Empty, too short, looping or prompt-copying decodings are skipped and counted by
 """
 import json
 import logging
-import pickle
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from synthcraft.methods.embedsdg.embedding import (EmbedParams, interpolate, int
                                                    sequence_vector, weighted_matrices)
 from synthcraft.methods.embedsdg.grid import Grid
 from synthcraft.methods.embedsdg.pool import example_text
+from synthcraft.methods.embedsdg.reduce import Reducer
 from synthcraft.methods.embedsdg.prompts import copy_prompt
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
@@ -47,7 +47,7 @@ def run(params, paths: Paths) -> dict:
     pool = {item["id"]: item for item in read_jsonl(paths.pool)}
     pairs = read_jsonl(paths.regions / "pairs.jsonl")
     grid = Grid.from_spec(json.loads((paths.regions / "grid.json").read_text()))
-    reducer = pickle.loads((paths.space / "reducer.pkl").read_bytes())
+    reducer = Reducer.load(paths.space / "reducer.npz")
     model, tokenizer = load_student(str(paths.student))
     with EmbeddingStore(paths.space) as store:
         if store.info.dim != model.get_input_embeddings().weight.shape[1]:

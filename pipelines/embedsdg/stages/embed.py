@@ -4,11 +4,10 @@
     dvc exp run -S embedsdg_embed.weights=uniform -S embedsdg_embed.dim_red=tsne pipelines/embedsdg/dvc.yaml
 
 Writes data/embedsdg/space/: vectors.h5 (the N-vectors, HDF5 store layout, keyed by example id, not
-normalised), points.jsonl (id, split, K-dim point, tokens) and reducer.pkl (dim_red fitted on D;
+normalised), points.jsonl (id, split, K-dim point, tokens) and reducer.npz (dim_red fitted on D;
 later stages place evaluation items, decodings and interpolations with it).
 """
 import logging
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +50,7 @@ def run(params, paths: Paths) -> dict:
 
     reducer = Reducer(p.dim_red, p.k, p.seed, p.perplexity)
     points = np.vstack([reducer.fit(vectors[: len(pool)]), reducer.transform(vectors[len(pool):])])
-    (paths.out / "reducer.pkl").write_bytes(pickle.dumps(reducer))
+    reducer.save(paths.out / "reducer.npz")
     lengths = [len(m) for m in matrices]
     write_jsonl(paths.out / "points.jsonl",
                 [{"id": item["id"], "split": "pool" if i < len(pool) else "eval", "subject": item["subject"],

@@ -24,7 +24,7 @@ __all__ = ["BACKENDS", "REGISTRY", "Backend", "GenerationRequest", "GenerationRe
 
 # Options that change how fast a backend answers, never what it writes; every other option counts.
 SPEED_ONLY = {"python", "api_key_env", "concurrency", "max_retries", "timeout_s", "gpu_memory_utilization",
-              "cpu_kv_cache_gib"}
+              "cpu_kv_cache_gib", "start_timeout_s", "batch_timeout_s"}
 
 
 def teacher_fingerprint(name: str, model: str, tokenizer: str | None, options=None) -> str:

@@ -88,7 +88,15 @@ FIXES = {
     "server": "the server failed (5xx): see its log",
     "refused": "the server rejected the request: with llama-cpp-python's server set "
                "{s}.openai.response_format=json_object; otherwise see the message above",
+    "malformed": "the server at {url} answered with something that is not a chat completion (see the error): "
+                 "check that {s}.openai.base_url is the server's OpenAI-compatible /v1 address",
+    "empty": "the server returned no text (content null: a refusal, or a lost answer); a re-run asks again: "
+             "if it keeps happening, see the server's log",
 }
+
+# What a response that is not a chat completion raises once the client has parsed it: truncated
+# JSON, an error object sent with status 200, an HTML page, an empty choices list.
+MALFORMED = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 
 
 class OpenAIBackend:
@@ -115,16 +123,24 @@ class OpenAIBackend:
     def _one(self, request: GenerationRequest) -> GenerationResult:
         import openai
 
+        def failed(kind: str, message: str) -> GenerationResult:  # counted, and asked again next run
+            return GenerationResult(request.id, "", 0, 0, "error", error=message[:500], error_kind=kind)
+
         try:
             response = self.client.chat.completions.create(**chat_kwargs(request, self.model, self.style))
+            choice, usage = response.choices[0], response.usage
+            content, finish = choice.message.content, choice.finish_reason
+            tokens = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
         except (openai.AuthenticationError, openai.PermissionDeniedError) as err:
             raise BackendAuthError(f"{self.base_url} refused the API key: {err}"[:500], self.api_key_env) from err
         except openai.APIError as err:  # retries exhausted, or a 4xx that retrying cannot fix
-            return GenerationResult(request.id, "", 0, 0, "error", error=f"{type(err).__name__}: {err}"[:500],
-                                    error_kind=error_kind(err))
-        choice, usage = response.choices[0], response.usage
-        return GenerationResult(request.id, choice.message.content or "", usage.prompt_tokens if usage else 0,
-                                usage.completion_tokens if usage else 0, choice.finish_reason or "stop")
+            return failed(error_kind(err), f"{type(err).__name__}: {err}")
+        except MALFORMED as err:
+            return failed("malformed", f"not a chat completion ({type(err).__name__}: {err})")
+        if not isinstance(content, str):  # null content: a refusal, or the server lost the text
+            refusal = getattr(choice.message, "refusal", None)
+            return failed("empty", f"no text in the answer (finish_reason={finish!r}, refusal={refusal!r})")
+        return GenerationResult(request.id, content, tokens[0] or 0, tokens[1] or 0, finish or "stop")
 
     def fix_for(self, kind: str, section: str) -> str:
         return FIXES.get(kind, "see the message above").format(s=section, url=self.base_url.rstrip("/"))

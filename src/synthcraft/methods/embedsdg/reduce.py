@@ -8,6 +8,9 @@ approximation, not part of t-SNE), so with t-SNE the in-cell rate measures that 
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.manifold import TSNE
@@ -58,3 +61,39 @@ class Reducer:
     @property
     def linear(self) -> bool:
         return self.method != "tsne"
+
+    def save(self, path: str | Path) -> None:
+        """The fitted reducer as arrays and plain values in an ``.npz`` (read back with
+        ``allow_pickle=False``: unlike a pickle, loading it cannot run code). The linear map's own
+        fields are kept as they are, so a loaded reducer places points bit for bit as this one."""
+        plain = {"method": self.method, "k": self.k, "seed": self.seed, "perplexity": self.perplexity}
+        arrays = {}
+        if self._map is None:
+            arrays = {"pool_vectors": self._pool_vectors, "pool_points": self._pool_points}
+        else:
+            plain["map_class"] = type(self._map).__name__
+            for key, value in vars(self._map).items():
+                if isinstance(value, (np.ndarray, np.generic)):
+                    arrays[f"map.{key}"] = np.asarray(value)
+                else:
+                    plain[f"map.{key}"] = value
+        with open(path, "wb") as fh:
+            np.savez(fh, plain=np.array(json.dumps(plain)), **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Reducer":
+        with np.load(path, allow_pickle=False) as data:
+            plain = json.loads(str(data["plain"]))
+            arrays = {key: data[key] for key in data.files if key != "plain"}
+        reducer = cls(plain["method"], plain["k"], plain["seed"], plain["perplexity"])
+        if "map_class" not in plain:
+            reducer._pool_vectors, reducer._pool_points = arrays["pool_vectors"], arrays["pool_points"]
+            reducer._neighbours = NearestNeighbors(n_neighbors=min(TSNE_NEIGHBOURS, len(reducer._pool_vectors)))
+            reducer._neighbours.fit(reducer._pool_vectors)
+            return reducer
+        estimator = {"PCA": PCA, "TruncatedSVD": TruncatedSVD}[plain["map_class"]]
+        reducer._map = estimator.__new__(estimator)
+        fields = {key[4:]: value for key, value in plain.items() if key.startswith("map.")}
+        fields.update({key[4:]: value if value.ndim else value[()] for key, value in arrays.items()})
+        vars(reducer._map).update(fields)
+        return reducer
