@@ -1,5 +1,6 @@
 """Each backend's request/response mapping. vLLM cannot run on CPU machines: its engine is stood in
 for at the documented boundary (LLM.generate -> RequestOutput). The others run for real."""
+import contextlib
 import http.server
 import json
 import threading
@@ -164,40 +165,39 @@ class CannedServer:
         self.server.shutdown()
 
 
+@contextlib.contextmanager
+def canned_backend(answers):
+    """An OpenAI backend (no retries) in front of a CannedServer giving ``answers``."""
+    server = CannedServer(answers)
+    try:
+        backend = OpenAIBackend("m", server.url, concurrency=1, max_retries=0, timeout_s=10)
+        backend.fingerprint = "canned"
+        yield backend
+    finally:
+        server.close()
+
+
 def test_malformed_answers_are_counted_errors_and_finished_work_is_kept(tmp_path):
     """Each of these once crashed the run (TypeError, AttributeError, IndexError, JSONDecodeError)
     and threw away the chunk's finished rows; a null content was stored as a finished empty sample."""
     from synthcraft.generation import GenerationError, run_requests
 
-    server = CannedServer([(ctype, body) for ctype, body, _ in MALFORMED_ANSWERS])
-    try:
-        backend = OpenAIBackend("m", server.url, concurrency=1, max_retries=0, timeout_s=10)
-        backend.fingerprint = "canned"
+    with canned_backend([(ctype, body) for ctype, body, _ in MALFORMED_ANSWERS]) as backend:
         results = list(backend.generate([request(i) for i in range(len(MALFORMED_ANSWERS))]))
-    finally:
-        server.close()
     assert [r.error_kind for r in results] == [kind for _, _, kind in MALFORMED_ANSWERS]
     assert results[-1].finish_reason == "stop" and results[-1].text == '{"question": "q"}'
     assert all(r.finish_reason == "error" and r.text == "" for r in results[:-1])
     assert "content null" in backend.fix_for("empty", "generate")
 
-    # Through the runner: the good answer in the same chunk is committed before the run stops.
-    server = CannedServer([MALFORMED_ANSWERS[-1][:2], MALFORMED_ANSWERS[0][:2]])
+    # Through the runner: the good answer in the same chunk is committed before the run stops ...
+    good, bad = MALFORMED_ANSWERS[-1][:2], MALFORMED_ANSWERS[0][:2]
     pairs = [(request(i), {}) for i in range(2)]
-    try:
-        backend = OpenAIBackend("m", server.url, concurrency=1, max_retries=0, timeout_s=10)
-        backend.fingerprint = "canned"
+    with canned_backend([good, bad]) as backend:
         with pytest.raises(GenerationError, match=r"(?s)1 of the 2 requests.*'malformed': 1.*Fix: the server at"):
             run_requests(pairs, backend, tmp_path / "out.jsonl", tmp_path / "parts", progress=False)
-    finally:
-        server.close()
-    server = CannedServer([MALFORMED_ANSWERS[-1][:2]])
-    try:
-        backend = OpenAIBackend("m", server.url, concurrency=1, max_retries=0, timeout_s=10)
-        backend.fingerprint = "canned"
+    # ... and the next run asks only for the one that failed.
+    with canned_backend([good]) as backend:
         stats = run_requests(pairs, backend, tmp_path / "out.jsonl", tmp_path / "parts", progress=False)
-    finally:
-        server.close()
     assert (stats["resumed"], stats["retried"], stats["completed"]) == (1, 1, 2)
 
 

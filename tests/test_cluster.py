@@ -48,10 +48,10 @@ def requests(tokenizer, n=8):
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="llama-cpp-python is not installed")
 def test_generate_on_two_nodes_equals_local_and_survives_a_killed_replica(cluster_address, smollm2_tokenizer,
                                                                            tmp_path):
-    from synthcraft.backends.llamacpp_backend import LlamaCppBackend
+    from synthcraft.backends import make_backend
 
     pairs = requests(smollm2_tokenizer)
-    run_requests(pairs, LlamaCppBackend(SMOLLM2_GGUF, context_length=2048), tmp_path / "local.jsonl",
+    run_requests(pairs, make_backend("llamacpp", SMOLLM2_GGUF, context_length=2048), tmp_path / "local.jsonl",
                  tmp_path / "local", progress=False)
 
     backend = RayBackend("llamacpp", SMOLLM2_GGUF, context_length=2048,
@@ -79,25 +79,24 @@ def test_generate_on_two_nodes_equals_local_and_survives_a_killed_replica(cluste
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
-class Fragile:
-    """A stand-in replica: a request whose prompt is "poison" kills its process, "slow" stalls."""
-
-    def generate(self, batch):
-        from synthcraft.backends.base import GenerationResult
-
-        for request in batch:
-            if request.prompt == "poison":
-                os._exit(1)
-            if request.prompt == "slow":
-                time.sleep(60)
-        return [GenerationResult(request.id, "{}", 1, 1, "stop") for request in batch]
-
-
 def test_a_batch_that_keeps_killing_its_replica_is_given_up_and_named(cluster_address):
     """Ray once re-sent such a batch forever, reloading the model each time."""
     import ray
 
     from synthcraft.backends.replicas import dispatch
+
+    class Fragile:  # a stand-in replica (local to the test: Ray ships it by value, not by module)
+        """A request whose prompt is "poison" kills its process; "slow" stalls."""
+
+        def generate(self, batch):
+            from synthcraft.backends.base import GenerationResult
+
+            for request in batch:
+                if request.prompt == "poison":
+                    os._exit(1)
+                if request.prompt == "slow":
+                    time.sleep(60)
+            return [GenerationResult(request.id, "{}", 1, 1, "stop") for request in batch]
 
     ray.init(address=cluster_address, ignore_reinit_error=True)
     actors = [ray.remote(Fragile).options(num_cpus=0.1, max_restarts=1, max_task_retries=1).remote()

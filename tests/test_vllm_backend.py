@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SMOLLM2_GGUF
+from synthcraft.backends import make_backend
 from synthcraft.backends.base import GenerationRequest, Sampling
 from synthcraft.backends.vllm_backend import Options, VLLMBackend, engine_kwargs
 from synthcraft.filters import extract_json
@@ -80,7 +81,8 @@ def test_vllm_cpu_end_to_end_schema_valid_and_repeatable(smollm2_folder, smollm2
     the CPU: on AVX-512 bf16 machines it did (2026-11-30), on an AVX2-only one vLLM's CPU kernels
     made the text depend on the batch (first difference at request 3), so there a resumed vLLM run
     is not byte-identical to an uninterrupted one (README, "Backends"). That comparison is printed."""
-    backend = VLLMBackend(str(smollm2_folder), 2048, Options(python=VLLM_PYTHON, cpu_kv_cache_gib=2))
+    backend = make_backend("vllm", str(smollm2_folder), context_length=2048,
+                           options=Options(python=VLLM_PYTHON, cpu_kv_cache_gib=2))
     try:
         pairs = requests(smollm2_tokenizer)
         # More prompt tokens than one engine step takes: with chunked prefill on, vLLM would split a

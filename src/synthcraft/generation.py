@@ -184,6 +184,8 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
     with writing(parts_dir):  # one writer per parts folder
         if commit_every < 1:
             raise ValueError(f"{section}.commit_every={commit_every} must be at least 1")
+        if not getattr(backend, "fingerprint", None):  # without it, rows of another model could be reused
+            raise TypeError(f"{type(backend).__name__} has no fingerprint: build it with backends.make_backend")
         parts_dir.mkdir(parents=True, exist_ok=True)
         keys = {request.id: request_key(request, backend) for request, _ in pairs}
         if len(keys) != len(pairs):

@@ -104,8 +104,8 @@ def dispatch(actors: list, batches: list[list[GenerationRequest]], timeout_s: fl
         ready, _ = ray.wait(list(busy), num_returns=1, timeout=timeout_s)
         if not ready:
             ids = [request.id for _, batch in busy.values() for request in batch]
-            for ref in busy:
-                ray.cancel(ref, force=True)
+            for ref in busy:  # actor calls cannot be force-cancelled: close() kills the actors
+                ray.cancel(ref)
             raise RuntimeError(f"no Ray replica answered within ray.timeout_s={timeout_s:g} s (requests in flight: "
                                f"{ids[:6]}). Fix: raise ray.timeout_s, or lower ray.requests_per_call")
         actor, batch = busy.pop(ready[0])
