@@ -128,6 +128,10 @@ def train_lora(base_dir: str | Path, conversations: list[list[dict]], out_dir: s
     config_path = Path(out_dir) / "adapter_config.json"
     config = json.loads(config_path.read_text())
     config["base_model_name_or_path"] = base_name
+    # peft keeps target_modules as a set: its order follows the process's string hashing, so two
+    # identical runs wrote different bytes (and DVC saw a changed adapter). Sorted, it is stable.
+    if isinstance(config.get("target_modules"), list):
+        config["target_modules"] = sorted(config["target_modules"])
     atomic_write_text(config_path, json.dumps(config, indent=2))
     history = [h for h in trainer.state.log_history if "loss" in h]
     table = io.StringIO()
