@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from synthcraft import assets
 from synthcraft.backends import BACKENDS, llamacpp_backend, openai_backend, transformers_backend, vllm_backend
-from synthcraft.backends.base import Backend, BackendAuthError, GenerationRequest, Sampling
+from synthcraft.backends.base import Backend, BackendAuthError, GenerationRequest, GenerationResult, Sampling
 from synthcraft.files import read_jsonl, write_jsonl, writing
 from synthcraft.params import at_least, choice
 
@@ -176,9 +176,10 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
     ``pairs`` are (request, provenance) in execution order; provenance is copied into each row.
     Only completed and too-long-skipped requests count as finished, and only under the same
     ``request_key`` (a row made from another prompt or model is ``stale``); an errored one, or one
-    the backend returned no result for, is attempted again on the next run. Errors past ``max_error_share`` of all requests, or refused
-    credentials, stop the run with a ``GenerationError`` naming the first error and its fix
-    (``section`` is the params section to name, e.g. ``generate``). Returns counts, errors by
+    the backend returned no result for, is attempted again on the next run. Errors past
+    ``max_error_share`` of all requests, or refused credentials, stop the run with a
+    ``GenerationError`` naming the first error and its fix (``section`` is the params section to
+    name, e.g. ``generate``). Returns counts, errors by
     kind, tokens and speed (over all runs that contributed, resumed ones included).
     """
     with writing(parts_dir):  # one writer per parts folder
@@ -233,9 +234,9 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
                     bar.update(len(chunk) - len(runnable))
                     for request, provenance in runnable:  # counted and asked again next run, never lost
                         if request.id not in answered:
-                            rows.append({"id": request.id, **provenance, "text": "", "tokens_in": 0, "tokens_out": 0,
-                                         "finish_reason": "error", "error": f"the {backend.name} backend returned no result",
-                                         "error_kind": "no_result", "key": keys[request.id]})
+                            lost = GenerationResult(request.id, "", 0, 0, "error", error_kind="no_result",
+                                                    error=f"the {backend.name} backend returned no result")
+                            rows.append({**asdict(lost), **provenance, "key": keys[request.id]})
                 # Each row's share of the chunk's wall time, so speed figures survive a resume.
                 chunk_seconds = time.perf_counter() - chunk_started
                 for row in rows:
