@@ -22,7 +22,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from common import machine, save_and_print
+from common import save_and_print
+from synthcraft.runtime import machine
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"

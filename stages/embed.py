@@ -16,9 +16,9 @@ from pathlib import Path
 from synthcraft.cluster import RayParams
 from synthcraft.corpus import read_corpus
 from synthcraft.embedders import EmbedParams, Encoder, fingerprint
-from synthcraft.files import write_json
+
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.sharding import shard_runner, sync
 from synthcraft.store import StoreInfo
 
@@ -54,7 +54,7 @@ def run(params, paths: Paths) -> dict:
     stats.update(model=p.model, dim=encoder.dim, dtype=p.dtype, precision=encoder.precision,
                  calibration_min_cosine=encoder.calibration_cosine, seconds=round(seconds, 2),
                  docs_per_s=round(stats["encoded"] / seconds, 2) if stats["encoded"] else None)
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("store: %d documents (%d encoded, %d reused, %d resumed, %d pruned) in %.1fs, precision %s",
                  stats["count"], stats["encoded"], stats["reused"], stats["resumed"], stats["pruned"],
                  seconds, encoder.precision)

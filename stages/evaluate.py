@@ -39,9 +39,9 @@ from synthcraft.evaluation.runner import run_models
 from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.seeds import add_seed_summaries, model_runs
 from synthcraft.evaluation.summaries import Scored, accuracy, accuracy_by_subject, set_report
-from synthcraft.files import atomic_write_text, read_jsonl, write_json, write_jsonl
+from synthcraft.files import atomic_write_text, read_jsonl, write_jsonl
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks import TaskParams
 from synthcraft.training import TRAINING_DATA
 
@@ -102,7 +102,7 @@ def run(params, paths: Paths) -> dict:
             add_seed_summaries(report, models, p.reference, runs, {
                 "rougeL": {run: float(answered[name][run].lexical["rougeL"].mean()) for run in runs}})
     metrics["seconds"] = round(time.perf_counter() - started, 1)
-    write_json(paths.metrics, metrics)
+    write_metrics(paths.metrics, metrics)
     atomic_write_text(paths.plot, subject_table(results, p.primary))
     atomic_write_text(paths.letters, letter_table(reports))
     atomic_write_text(paths.items, item_table(results))

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.corpus import PrepareParams, prepare_corpus
-from synthcraft.files import write_json
+
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -28,7 +28,7 @@ def run(params, paths: Paths) -> dict:
     started = time.perf_counter()
     report = prepare_corpus(p.sources, paths.out, p.min_chars, p.max_chars, p.shard_rows, p.max_docs)
     report["seconds"] = round(time.perf_counter() - started, 1)
-    write_json(paths.metrics, report)
+    write_metrics(paths.metrics, report)
     for name, source in report["sources"].items():
         logging.info("%s: read %d, kept %d, dropped %s", name, source["read"], source["kept"], source["dropped"])
     return report

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
-from synthcraft.files import write_json
+
 from synthcraft.params import load_section
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import parse_paths
+from synthcraft.stage import parse_paths, write_metrics
 from synthcraft.training import RECIPE_BASE, TrainParams, load_conversations, train_lora
 
 
@@ -40,7 +40,7 @@ def run(params, paths: Paths) -> dict:
     shutil.rmtree(paths.out, ignore_errors=True)
     stats = train_lora(paths.base, conversations, paths.out, params.recipe, base_name=str(paths.base),
                        loss_csv=paths.metrics / f"{arm}_loss.csv")
-    write_json(paths.metrics / f"{arm}.json", {"arm": arm, **stats})
+    write_metrics(paths.metrics / f"{arm}.json", {"arm": arm, **stats})
     logging.info("%s: %s", arm, stats)
     return stats
 

@@ -1,12 +1,17 @@
+import json
+import platform
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import MINILM
 from synthcraft import assets
 from synthcraft.embedders import Encoder, fingerprint
-from synthcraft.runtime import bf16_supported
+from synthcraft.runtime import bf16_supported, cpu_has_bf16, kernels, native_kernels_env, use_bf16
 
 pytestmark = pytest.mark.slow
 
@@ -35,19 +40,46 @@ def test_fp32_embeddings_are_normalised_and_meaningful(minilm_encoder, tiny_docs
     assert same_topic > max(sims[0, 1:10])
 
 
-@pytest.mark.skipif(not bf16_supported("cpu"), reason="this CPU has no native bf16")
-def test_auto_precision_picks_bf16_when_faithful(minilm_encoder, tiny_docs):
-    texts = [d["text"] for d in tiny_docs]
+# Native bf16 exists only under native kernels, which a process fixes at its first torch operation:
+# these run in a child process with SYNTHCRAFT_KERNELS=native.
+NATIVE_CALIBRATION = """
+import json, sys
+import numpy as np
+from synthcraft.embedders import Encoder
+texts = json.loads(sys.stdin.read())
+picked = Encoder(sys.argv[1], precision="auto")
+picked.calibrate(texts)
+reference = Encoder(sys.argv[1], precision="float32")
+cosine = np.sum(picked(texts[:50]) * reference(texts[:50]), axis=1)
+unreachable = Encoder(sys.argv[1], precision="auto", min_cosine=1.01)
+unreachable.calibrate(texts[:16])
+print(json.dumps({"picked": picked.precision, "calibration": picked.calibration_cosine, "min_cosine": float(cosine.min()),
+                  "fallback": unreachable.precision, "fallback_dtype": str(next(unreachable.model.parameters()).dtype)}))
+"""
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no native bf16 (AVX-512 bf16 or AMX)")
+def test_auto_precision_under_native_kernels_picks_bf16_only_when_faithful(tiny_docs):
+    done = subprocess.run([sys.executable, "-c", NATIVE_CALIBRATION, MINILM], input=json.dumps([d["text"] for d in tiny_docs]),
+                          capture_output=True, text=True, env=native_kernels_env(), check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["picked"] == "bfloat16" and result["calibration"] >= 0.999 and result["min_cosine"] >= 0.999
+    # An unreachable bound forces the fallback: back to float32 weights.
+    assert result["fallback"] == "float32" and result["fallback_dtype"] == "torch.float32"
+
+
+def test_default_portable_kernels_compute_in_float32(tiny_docs):
+    """The default: torch capped at AVX2 on x86, no native bf16, so ``auto`` is float32 and an
+    explicit bf16 stops with the fix instead of running emulated."""
+    assert kernels() == "portable" and not bf16_supported("cpu")
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        assert torch.backends.cpu.get_cpu_capability() == "AVX2"
     encoder = Encoder(MINILM, precision="auto")
-    encoder.calibrate(texts)
-    assert encoder.precision == "bfloat16" and encoder.calibration_cosine >= 0.999
-    cosine = np.sum(encoder(texts[:50]) * minilm_encoder(texts[:50]), axis=1)
-    assert cosine.min() >= 0.999
-
-
-def test_auto_precision_falls_back_to_fp32_when_not_faithful(tiny_docs):
-    encoder = Encoder(MINILM, precision="auto", min_cosine=1.01)  # unreachable: forces the fallback
     encoder.calibrate([d["text"] for d in tiny_docs[:16]])
-    assert encoder.precision == "float32"
-    assert next(encoder.model.parameters()).dtype.is_floating_point
-    assert str(next(encoder.model.parameters()).dtype) == "torch.float32"
+    assert encoder.precision == "float32" and encoder.calibration_cosine is None
+    assert use_bf16("auto", "cpu") is False
+    fix = "SYNTHCRAFT_KERNELS=native" if cpu_has_bf16() else "float32 default"
+    with pytest.raises(ValueError, match=fix):
+        use_bf16("true", "cpu", "train.bf16")
+    with pytest.raises(ValueError, match=fix):
+        Encoder(MINILM, precision="bfloat16")

@@ -197,6 +197,14 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
 def test_full_repro_then_does_nothing(repo):
     built(repo)
     assert built(repo) == []
+    # Every stage's metrics name the machine that made them, and DVC shows it (dvc metrics diff across machines)
+    shown = json.loads(run(repo, "dvc", "metrics", "show", "--json").stdout)
+    files = next(iter(shown.values()))["data"]
+    assert len(files) >= 7
+    for path, content in files.items():
+        machine = content["data"]["machine"]
+        assert machine["kernels"] == "portable" and machine["bf16_used"] is False, path
+        assert machine["cpu_capability"] and machine["versions"]["torch"], path
 
 
 def snapshot(repo):

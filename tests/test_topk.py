@@ -27,12 +27,13 @@ def exact_topk(store, queries, k):
     return np.take_along_axis(scores, rows, axis=1), rows
 
 
+@pytest.mark.parametrize("scan", ["bfloat16", "float32"])
 @pytest.mark.parametrize("chunk_rows, k", [(700, 10), (4096, 50), (128, 300), (3000, 5000)])
-def test_streamed_topk_equals_exact(tmp_path, chunk_rows, k):
+def test_streamed_topk_equals_exact(tmp_path, chunk_rows, k, scan):
     rng = np.random.default_rng(0)
     with make_store(tmp_path, unit(rng, 3000, 64)) as store:
         queries = unit(rng, 7, 64)
-        scores, rows = streamed_topk(store, queries, k, chunk_rows, progress=False)
+        scores, rows = streamed_topk(store, queries, k, chunk_rows, progress=False, scan=scan)
         ref_scores, ref_rows = exact_topk(store, queries, k)
         assert scores.shape == (7, min(k, 3000))
         for q in range(7):
@@ -40,7 +41,8 @@ def test_streamed_topk_equals_exact(tmp_path, chunk_rows, k):
         np.testing.assert_allclose(scores, ref_scores, atol=1e-5)
 
 
-def test_exact_under_near_ties(tmp_path):
+@pytest.mark.parametrize("scan", ["bfloat16", "float32"])
+def test_exact_under_near_ties(tmp_path, scan):
     """Clusters of nearly identical vectors: bf16 cannot tell them apart, the re-scoring must."""
     rng = np.random.default_rng(1)
     centres = unit(rng, 20, 32)
@@ -48,7 +50,7 @@ def test_exact_under_near_ties(tmp_path):
     data /= np.linalg.norm(data, axis=1, keepdims=True)
     with make_store(tmp_path, data) as store:
         queries = centres[:4] + 0.01 * unit(rng, 4, 32)
-        scores, rows = streamed_topk(store, queries, 37, chunk_rows=300, progress=False)
+        scores, rows = streamed_topk(store, queries, 37, chunk_rows=300, progress=False, scan=scan)
         ref_scores, ref_rows = exact_topk(store, queries, 37)
         np.testing.assert_allclose(scores, ref_scores, atol=1e-6)
         for q in range(4):

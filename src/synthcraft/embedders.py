@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from synthcraft import assets
 from synthcraft.params import at_least, choice
-from synthcraft.runtime import bf16_supported, pick_device
+from synthcraft.runtime import bf16_supported, note_bf16, pick_device, require_fast_bf16
 
 log = logging.getLogger(__name__)
 SKIP_IN_FINGERPRINT = {"README.md", ".gitattributes"}
@@ -88,14 +88,17 @@ class Encoder:
         self.calibration_cosine: float | None = None
         self._calibrated = precision != "auto"
         if precision == "bfloat16":
+            require_fast_bf16(str(self.model.device), "embed.precision=bfloat16")
             self._use_bf16()
 
     def _use_bf16(self) -> None:
         self.model.to(torch.bfloat16)
         self.precision = "bfloat16"
+        note_bf16()
 
     def calibrate(self, texts: list[str]) -> None:
-        """Pick bf16 if the CPU has native bf16 and cosine(bf16, fp32) >= min_cosine.
+        """Pick bf16 if the kernels in use have native bf16 (never the default portable CPU kernels)
+        and cosine(bf16, fp32) >= min_cosine.
 
         Checked on up to 32 of ``texts`` spread evenly over their length range (long documents
         are where low precision drifts most). Deterministic, so a resumed run decides the same.
@@ -110,7 +113,7 @@ class Encoder:
         candidate = self._encode(texts)
         self.calibration_cosine = float(np.min(np.sum(reference * candidate, axis=1)))
         if self.calibration_cosine >= self.min_cosine:
-            self.precision = "bfloat16"
+            self._use_bf16()
         else:
             self.model.to(torch.float32)
         log.info("embed precision %s (min cosine to fp32 %.5f)", self.precision, self.calibration_cosine)

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TypeVar
 
+from synthcraft.files import write_json
 from synthcraft.params import load_section
 
 P = TypeVar("P")
@@ -38,3 +39,11 @@ def load_params(path: str | Path = "params.yaml", **sections: type | tuple[type,
         cls, base = spec if isinstance(spec, tuple) else (spec, None)
         loaded[name] = load_section(name, cls, path, base=base)
     return SimpleNamespace(**loaded)
+
+
+def write_metrics(path: str | Path, metrics: dict) -> None:
+    """A stage's metrics JSON with ``machine`` added: the CPU, kernels, bf16 and library versions
+    that produced it (``runtime.machine``), so ``dvc metrics diff`` across machines explains itself."""
+    from synthcraft.runtime import machine  # torch: loaded only when a stage writes its metrics
+
+    write_json(path, {**metrics, "machine": machine()})

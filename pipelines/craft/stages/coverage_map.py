@@ -24,9 +24,9 @@ from synthcraft.embedders import Encoder
 from synthcraft.evaluation import EvaluateParams
 from synthcraft.evaluation.scoring import letter_user_turn
 from synthcraft.fewshots import load_fewshots
-from synthcraft.files import atomic_write_text, read_jsonl, write_json
+from synthcraft.files import atomic_write_text, read_jsonl
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.sharding import check_model, open_store
 from synthcraft.tasks import TaskParams
 
@@ -75,7 +75,7 @@ def run(params, paths: Paths) -> dict:
     for name, report in metrics["sets"].items():
         logging.info("%s: %.1f%% of items are closer to a synthetic sample than to any few-shot", name,
                      100 * (report["share_closer_to_synthetic"] or 0))
-    write_json(paths.metrics, metrics)
+    write_metrics(paths.metrics, metrics)
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["kind", "x", "y"])

@@ -15,10 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthcraft.fewshots import load_fewshots
-from synthcraft.files import atomic_write_text, read_jsonl, write_json, write_jsonl
+from synthcraft.files import atomic_write_text, read_jsonl, write_jsonl
 from synthcraft.funnel import FUNNEL, FilterParams, filter_samples
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks import TaskParams
 
 
@@ -54,7 +54,7 @@ def run(params, paths: Paths) -> dict:
         funnel["warning"] = f"no sample survived; most were dropped as {report.dominant_reject()}"
         logging.warning("%s: %s. See %s", task.name, funnel["warning"], out / "rejected.jsonl")
     metrics = {"task": task.name, **funnel, "seconds": round(time.perf_counter() - started, 1)}
-    write_json(paths.metrics, metrics)
+    write_metrics(paths.metrics, metrics)
     atomic_write_text(paths.funnel, "stage,count\n" + "".join(f"{s},{funnel[s]}\n" for s in ("retrieved", *FUNNEL)))
     logging.info("kept %d of %d generated samples: %s", len(kept), len(records), funnel)
     return metrics

@@ -19,13 +19,13 @@ import pyarrow.parquet as pq
 
 from synthcraft.cluster import RayParams
 from synthcraft.fewshots import load_fewshots
-from synthcraft.files import read_jsonl, write_json
+from synthcraft.files import read_jsonl
 from synthcraft.filters import extract_json
 from synthcraft.generation import GenerateParams, run_requests
 from synthcraft.methods.craft.template import build_requests
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks import TaskParams
 from synthcraft.teacher import make_teacher
 
@@ -55,7 +55,7 @@ def run(params, paths: Paths) -> dict:
     completed = [r for r in read_jsonl(out) if r["finish_reason"] in ("stop", "length")]
     parsed = sum(extract_json(r["text"]) is not None for r in completed)  # the backend's JSON yield
     stats.update(backend=p.backend, model=p.model, json_yield=round(parsed / len(completed), 4) if completed else None)
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("generated %d of %d requests (%d resumed, %d retried, %d too long, %d errors %s); JSON yield %s",
                  stats["completed"], stats["requests"], stats["resumed"], stats["retried"],
                  stats["skipped_too_long"], stats["errors"], stats["errors_by_kind"], stats["json_yield"])

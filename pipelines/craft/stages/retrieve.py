@@ -20,12 +20,12 @@ import pyarrow.parquet as pq
 from synthcraft.corpus import read_corpus
 from synthcraft.embedders import Encoder
 from synthcraft.fewshots import load_fewshots
-from synthcraft.files import write_json
+
 from synthcraft.methods import random as random_method
 from synthcraft.methods.craft.retrieval import (RetrieveParams, embedding_text, retrieval_report,
                                                 retrieve)
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.sharding import check_model, open_store
 from synthcraft.store import StoreError
 from synthcraft.tasks import TaskParams
@@ -74,7 +74,7 @@ def run(params, paths: Paths) -> dict:
     report["sources"] = {v["values"]: v["counts"] for v in pc.value_counts(table["source"]).to_pylist()}
     metrics = {"task": task.name, "method": p.method, "strategy": p.strategy if p.method == "craft" else None, **report,
                "seconds": round(time.perf_counter() - started, 1)}
-    write_json(paths.metrics, metrics)
+    write_metrics(paths.metrics, metrics)
     logging.info("retrieved %d documents for %s (%s); mean score %.3f, mean pairwise cosine %.3f",
                  len(hits), task.name, p.method if p.method != "craft" else p.strategy, report["score"]["mean"], report["mean_pairwise_cosine"])
     return metrics

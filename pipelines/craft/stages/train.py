@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Optional
 
 from synthcraft.fewshots import load_fewshots, training_conversations
-from synthcraft.files import write_json
+
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks import TaskParams
 from synthcraft.training import FewshotTrainParams, TrainParams, load_conversations, repeat_dir, train_lora
 
@@ -57,7 +57,7 @@ def run(params, paths: Paths) -> dict:
             stats["repeat_seeds"][str(seed)] = {key: run_stats[key] for key in ("train_loss", "first_loss", "last_loss",
                                                                                 "seconds")}
             logging.info("repeat with seed %d: loss %.4f", seed, run_stats["train_loss"])
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     return stats
 
 

@@ -14,12 +14,12 @@ import pyarrow.parquet as pq
 
 from synthcraft.embedders import Encoder
 from synthcraft.methods.embedder.evaluation import TasksParams
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embedder.influence import InfluenceParams, title_pairs
 from synthcraft.methods.embedder.mining import MineParams, mine_negatives
 from synthcraft.runtime import setup_logging
 from synthcraft.sharding import check_model, open_store
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -41,7 +41,7 @@ def run(params, paths: Paths) -> dict:
         rows, stats = mine_negatives(pairs, store, encoder, {r["doc_id"]: r["text"] for r in corpus},
                                      params.embedder_mine, params.embedder_tasks.heldout_share)
     write_jsonl(paths.out, rows)
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("base set: %d rows %s", len(rows), stats)
     return stats
 

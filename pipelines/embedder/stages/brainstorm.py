@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.cluster import RayParams
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.generation import GenerateParams, run_requests
 from synthcraft.methods.embedder.collect import collect_tasks
 from synthcraft.methods.embedder.prompts import EXAMPLE_TASKS, BrainstormParams, brainstorm_requests
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.teacher import make_teacher
 
 
@@ -45,7 +45,7 @@ def run(params, paths: Paths) -> dict:
                          "embedder_brainstorm.requests_per_category, or use a stronger teacher (generate.model)")
     write_jsonl(paths.out, tasks)
     stats.update(tasks=len(tasks), tasks_per_category=per_category, rejected=dict(sorted(rejects.items())))
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("%d tasks %s; rejected %s", len(tasks), per_category, dict(rejects))
     return stats
 

@@ -18,9 +18,9 @@ import numpy as np
 
 from synthcraft.methods.embedder.training import EmbedderTrainParams
 from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams, bootstrap_differences, evaluate_models, read_spec, summarize
-from synthcraft.files import write_json
+
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -58,7 +58,7 @@ def run(params, paths: Paths) -> dict:
     outcome = evaluate_models(models, task_dirs, paths.predictions, paths.results, params.embedder_evaluate)
     report = compare(outcome["scores"], outcome["items"], task_dirs, params.embedder_evaluate.bootstrap_resamples)
     report["hub_tasks"] = {t: {m: outcome["scores"][m].get(t) for m in models} for t in params.embedder_evaluate.hub_tasks}
-    write_json(paths.metrics, report)
+    write_metrics(paths.metrics, report)
     with open(paths.scores_csv, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["task", "model", "score"])

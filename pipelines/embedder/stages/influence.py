@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from synthcraft.files import write_json
+
 from synthcraft.methods.embedder.categories import CATEGORIES
 from synthcraft.methods.embedder.influence import FULL, influence_table, subset_name, subsets
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import parse_paths
+from synthcraft.stage import parse_paths, write_metrics
 
 
 @dataclass
@@ -75,7 +75,7 @@ def run(params, paths: Paths) -> dict:
               "influence": {c: {t: {k: round(v, 5) if isinstance(v, float) else v for k, v in cell.items()}
                                 for t, cell in row.items()} for c, row in table.items()},
               "seed_noise_sd": noise, "noise_runs": len(repeats)}
-    write_json(paths.metrics, report)
+    write_metrics(paths.metrics, report)
     with open(paths.table_csv, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["category", "task_type", "influence", "p", "p_holm"])

@@ -16,14 +16,14 @@ import pyarrow.parquet as pq
 
 from synthcraft.cluster import RayParams
 from synthcraft.methods.embedder.evaluation import TasksParams
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.generation import GenerateParams, run_requests
 from synthcraft.methods.embedder.collect import collect_instances
 from synthcraft.methods.embedder.prompts import InstancesParams, instance_requests
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
 from synthcraft.methods.embedder.splits import is_heldout
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.teacher import make_teacher
 
 
@@ -57,7 +57,7 @@ def run(params, paths: Paths) -> dict:
     stats.update(instances=len(instances), grounded=p.grounded, rejected=dict(sorted(rejects.items())),
                  per_category={c: sum(r["category"] == c for r in instances) for c in categories},
                  instance_yield=round(len(instances) / len(pairs), 4))
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("%d instances %s; rejected %s", len(instances), stats["per_category"], dict(rejects))
     return stats
 

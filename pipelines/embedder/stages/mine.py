@@ -17,11 +17,11 @@ import pyarrow.parquet as pq
 
 from synthcraft.embedders import Encoder
 from synthcraft.methods.embedder.evaluation import TasksParams
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embedder.mining import MineParams, mine_negatives
 from synthcraft.runtime import setup_logging
 from synthcraft.sharding import check_model, open_store
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -41,7 +41,7 @@ def run(params, paths: Paths) -> dict:
         encoder = Encoder(check_model(store), precision="float32")
         rows, stats = mine_negatives(instances, store, encoder, texts, params.embedder_mine, params.embedder_tasks.heldout_share)
     write_jsonl(paths.out, rows)
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("training rows %d: %s", len(rows), stats)
     return stats
 

@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 
 from synthcraft import assets
 from synthcraft.methods.embedder.evaluation import TasksParams, build_tasks
-from synthcraft.files import read_jsonl, write_json
+from synthcraft.files import read_jsonl
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Paths:
 def run(params, paths: Paths) -> dict:
     corpus = pq.read_table(paths.corpus, columns=["doc_id", "text"]).to_pylist()
     sizes = build_tasks(paths.out, corpus, read_jsonl(assets.resolve(params.embedder_tasks.mmlu)), params.embedder_tasks)
-    write_json(paths.metrics, sizes)
+    write_metrics(paths.metrics, sizes)
     logging.info("mteb task folders in %s: %s", paths.out, sizes)
     return sizes
 

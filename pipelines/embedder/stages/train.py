@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.methods.embedder.training import EmbedderTrainParams, train_embedder
-from synthcraft.files import read_jsonl, write_json
+from synthcraft.files import read_jsonl
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -36,7 +36,7 @@ def run(params, paths: Paths) -> dict:
         writer = csv.DictWriter(fh, fieldnames=["step", "loss"])
         writer.writeheader()
         writer.writerows(stats["loss_curve"])
-    write_json(paths.metrics, {k: v for k, v in stats.items() if k != "loss_curve"})
+    write_metrics(paths.metrics, {k: v for k, v in stats.items() if k != "loss_curve"})
     logging.info("trained %s on %d rows, %d steps: loss %s -> %s in %ss", paths.out, stats["rows"], stats["steps"],
                  stats["loss_first"], stats["loss_last"], stats["seconds"])
     return stats

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from synthcraft.files import atomic_write_text, read_jsonl, write_json
+from synthcraft.files import atomic_write_text, read_jsonl
 from synthcraft.methods.embedsdg.correlation import CorrelationParams, correlate, region_table
 from synthcraft.methods.embedsdg.grid import Grid
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -50,7 +50,7 @@ def run(params, paths: Paths) -> dict:
               "accuracy": correlate(x, [r["accuracy"] for r in table], p.bootstrap_resamples, p.seed),
               "mean_logprob": correlate(x, [r["mean_logprob"] for r in table], p.bootstrap_resamples, p.seed),
               "regions": table}
-    write_json(paths.metrics, report)
+    write_metrics(paths.metrics, report)
     atomic_write_text(paths.plot, "pool_points,accuracy,mean_logprob,items\n" + "".join(
         f"{r['pool_points']},{r['accuracy']:.4f},{r['mean_logprob']:.4f},{r['items']}\n" for r in table))
     logging.info("density-accuracy over %d regions: %s", len(table), report["accuracy"])

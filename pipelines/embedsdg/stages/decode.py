@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embedsdg.decoding import DecodeParams, decode_matrices, degenerate, prompt_parts
 from synthcraft.methods.embedsdg.embedding import (EmbedParams, interpolate, interpolation_vector, load_student,
                                                    sequence_vector, weighted_matrices)
@@ -27,7 +27,7 @@ from synthcraft.methods.embedsdg.pool import example_text
 from synthcraft.methods.embedsdg.reduce import Reducer
 from synthcraft.methods.embedsdg.prompts import copy_prompt
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.store import EmbeddingStore
 
 
@@ -103,7 +103,7 @@ def run(params, paths: Paths) -> dict:
     if not any(metrics[k]["usable"] for k in ("embedsdg", "random_pairs")):
         raise SystemExit(f"embedsdg_decode: every decoding is degenerate ({metrics['embedsdg']['degenerate']}). Fix: raise "
                          "embedsdg_decode.max_new_tokens, try embedsdg_decode.chat=false or embedsdg_embed.weights=uniform")
-    write_json(paths.metrics, metrics)
+    write_metrics(paths.metrics, metrics)
     logging.info("decoded: %s", metrics)
     return metrics
 

@@ -15,12 +15,12 @@ import h5py
 import numpy as np
 
 from synthcraft.embedders import fingerprint
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embedsdg.embedding import EmbedParams, load_student, sequence_vector, weighted_matrices
 from synthcraft.methods.embedsdg.pool import example_text
 from synthcraft.methods.embedsdg.reduce import Reducer
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.store import STORE_FILE, StoreInfo, write_h5
 
 
@@ -62,7 +62,7 @@ def run(params, paths: Paths) -> dict:
                "mean_tokens": round(float(np.mean(lengths)), 1), "axis1_length_correlation": round(length_r, 3)}
     if reducer.explained_variance:
         metrics["explained_variance"] = reducer.explained_variance
-    write_json(paths.metrics, metrics)
+    write_metrics(paths.metrics, metrics)
     logging.info("embedded %d pool + %d eval items: %s", len(pool), len(evaluation), metrics)
     return metrics
 

@@ -21,12 +21,12 @@ import numpy as np
 from synthcraft.evaluation.runner import run_models
 from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.summaries import accuracy, compare
-from synthcraft.files import atomic_write_text, read_jsonl, write_json
+from synthcraft.files import atomic_write_text, read_jsonl
 from synthcraft.methods.embedsdg.arms import ARMS
 from synthcraft.methods.embedsdg.evaluation import COMPARISONS, EmbedsdgEvaluateParams, density_split
 from synthcraft.methods.embedsdg.grid import Grid
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -78,7 +78,7 @@ def run(params, paths: Paths) -> dict:
     spend = json.loads(paths.filter_metrics.read_text())
     report["tokens_spent"] = spend["tokens_spent"]
     report["arm_sizes"] = spend["arm_sizes"]
-    write_json(paths.metrics, report)
+    write_metrics(paths.metrics, report)
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -13,12 +13,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.funnel import FilterParams, filter_samples
 from synthcraft.methods.embedsdg.arms import ARMS, assemble
 from synthcraft.methods.embedsdg.pool import as_sample
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks.mcqa import TASK
 
 KINDS = ("embedsdg", "random_pairs", "random_seeds")
@@ -63,7 +63,7 @@ def run(params, paths: Paths) -> dict:
         write_jsonl(paths.out / f"{arm}.jsonl", [{"id": sid, "messages": TASK.messages(samples[sid])} for sid in arms[arm]])
     write_jsonl(paths.out / "rejected.jsonl", rejected)
     metrics = {"funnel": funnels, **accounting, "arm_sizes": {arm: len(ids) for arm, ids in arms.items()}}
-    write_json(paths.metrics, metrics)
+    write_metrics(paths.metrics, metrics)
     logging.info("arms: %s; tokens spent %s", metrics["arm_sizes"], accounting["tokens_spent"])
     return metrics
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.cluster import RayParams
-from synthcraft.files import read_jsonl, write_json
+from synthcraft.files import read_jsonl
 from synthcraft.generation import GenerateParams, run_requests, special_tokens_of
 from synthcraft.methods.embedsdg.pool import example_text
 from synthcraft.methods.embedsdg.prompts import EmbedsdgGenerateParams, pair_messages, single_messages, teacher_request
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks.mcqa import TASK
 from synthcraft.teacher import make_teacher
 
@@ -74,7 +74,7 @@ def run(params, paths: Paths) -> dict:
                                 "tokens_out": sum(r["tokens_out"] for r in rows if r["kind"] == kind)}
                          for kind, n in sorted(Counter(p["kind"] for p in provenance).items())}
     stats.update(backend=g.backend, model=g.model, degenerate_decoding=params.embedsdg_generate.degenerate_decoding)
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("teacher: %d requests, %s", stats["requests"], stats["per_kind"])
     return stats
 

@@ -20,7 +20,7 @@ from synthcraft.files import atomic_write_text, read_jsonl, write_json, write_js
 from synthcraft.methods.embedsdg.grid import (Grid, RegionsParams, candidate_cells, density_histogram, random_pairs,
                                               random_seeds, sparse_pairs, threshold_of)
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -77,7 +77,7 @@ def run(params, paths: Paths) -> dict:
                "embedsdg_pairs": len(pairs), "random_pairs": p.examples_per_arm, "random_seeds": len(seeds),
                "points_per_occupied_cell": {"median": float(np.median(occupied)), "max": int(occupied.max())},
                "used_cell_counts": sorted(int(counts[c]) for c in used)}
-    write_json(paths.metrics, metrics)
+    write_metrics(paths.metrics, metrics)
     logging.info("T = %d: %d candidate cells of %d occupied; %d pairs from %d cells", threshold, len(candidates),
                  occupied.size, len(pairs), len(used))
     return metrics

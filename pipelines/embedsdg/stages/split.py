@@ -10,10 +10,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.files import write_json, write_jsonl
+from synthcraft.files import write_jsonl
 from synthcraft.methods.embedsdg.pool import PoolParams, split_pool
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -27,7 +27,7 @@ def run(params, paths: Paths) -> dict:
     pool, evaluation, counts = split_pool(params.embedsdg_pool)
     write_jsonl(paths.pool, pool)
     write_jsonl(paths.eval, evaluation)
-    write_json(paths.metrics, counts)
+    write_metrics(paths.metrics, counts)
     logging.info("pool D: %d examples, evaluation: %d items, %d subjects", counts["pool"], counts["eval"],
                  counts["subjects"])
     return counts

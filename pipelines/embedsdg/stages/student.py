@@ -13,11 +13,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.files import read_jsonl, write_json
+from synthcraft.files import read_jsonl
 from synthcraft.methods.embedsdg.pool import as_sample
 from synthcraft.methods.embedsdg.training import StudentParams, merge_adapter
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks.mcqa import TASK
 from synthcraft.training import RECIPE_BASE, train_lora
 
@@ -50,7 +50,7 @@ def run(params, paths: Paths) -> dict:
     shutil.rmtree(paths.out, ignore_errors=True)
     tmp.rename(paths.out)
     stats["tuned"] = p.tune
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("student: %s", stats)
     return stats
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from synthcraft.corpus import read_corpus
-from synthcraft.files import write_json, write_jsonl
+from synthcraft.files import write_jsonl
 from synthcraft.methods.embgen.corpus import EmbgenCorpusParams, choose_documents, heterogeneity, sentences, split_document
 from synthcraft.methods.embgen.structure import proximity_graph
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.store import EmbeddingStore
 
 NEIGHBOURS = 6   # kept per document: enough for three distinct distractor titles
@@ -56,7 +56,7 @@ def run(params, paths: Paths) -> dict:
              "heterogeneity": heterogeneity(vectors[rows]),
              "training_words": sum(len(d["text"].split()) for d in docs),
              "heldout_words": sum(len(d["heldout"].split()) for d in docs)}
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("corpus: %d documents from %d topics, heterogeneity %s", len(docs), p.topics, stats["heterogeneity"])
     return stats
 

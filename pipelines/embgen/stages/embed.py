@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.embedders import EmbedParams, Encoder, fingerprint
-from synthcraft.files import read_jsonl, write_json
+from synthcraft.files import read_jsonl
 from synthcraft.methods.embgen.extraction import pair_text
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.store import StoreInfo, sync_store
 
 
@@ -35,7 +35,7 @@ def run(params, paths: Paths) -> dict:
     stats = sync_store(paths.store, [pair["pair_id"] for pair in pairs], texts, encoder, info,
                        commit_every=p.commit_every, chunk_rows=p.chunk_rows)
     stats.update(model=p.model, precision=encoder.precision)
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("pair store: %d pairs (%d encoded, %d reused)", stats["count"], stats["encoded"], stats["reused"])
     return stats
 

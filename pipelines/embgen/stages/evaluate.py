@@ -26,11 +26,11 @@ from synthcraft.evaluation.runner import run_models
 from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.stats import paired_bootstrap
 from synthcraft.evaluation.summaries import accuracy, compare
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embgen import ARMS
 from synthcraft.methods.embgen.evaluation import COMPARISONS, MODELS, EmbgenEvaluateParams, meteor_scores
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 
 @dataclass
@@ -88,7 +88,7 @@ def run(params, paths: Paths) -> dict:
     report["tokens_spent"] = {arm: json.loads((paths.spend / f"{arm}.json").read_text())["kept_tokens_out"]
                               for arm in ARMS}
     report["tokens_spent"]["no_aug"] = 0
-    write_json(paths.metrics, report)
+    write_metrics(paths.metrics, report)
     rows = answer_rows({"open": answered})
     for row in rows:
         row["meteor"] = round(float(meteor[row["model"]][row["item"]]), 4)

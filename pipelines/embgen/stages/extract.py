@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.cluster import RayParams
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.generation import GenerateParams, request_id, run_requests, special_tokens_of
 from synthcraft.methods.embgen.extraction import EmbgenExtractParams, parse_pairs, request
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.teacher import make_teacher
 
 
@@ -65,7 +65,7 @@ def run(params, paths: Paths) -> dict:
               "documents_without_pairs": without, "proposed_pairs": proposed,
               "grounding_rate": round(1 - rejects["ungrounded_entity"] / grounding_checked, 4) if grounding_checked else None,
               "rejects": dict(sorted(rejects.items())), "requests": stats, "backend": g.backend, "model": g.model}
-    write_json(paths.metrics, report)
+    write_metrics(paths.metrics, report)
     logging.info("extract: %d pairs from %d documents (%d without), rejects %s", len(rows), len(docs), without,
                  dict(rejects))
     return report

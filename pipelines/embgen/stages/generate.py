@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.cluster import RayParams
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.generation import GenerateParams, special_tokens_of
 from synthcraft.methods.embgen import ARMS
 from synthcraft.methods.embgen.budget import EmbgenGenerateParams, qa_pairs, run_to_budget
@@ -29,11 +29,10 @@ from synthcraft.methods.embgen.prompts import (BASELINE_SYSTEM, ClusterProfile, 
 from synthcraft.methods.embgen.samplers import EmbgenSamplingParams, Sampler
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.teacher import make_teacher
 
 import numpy as np
-
 
 
 @dataclass
@@ -117,7 +116,7 @@ def run(params, paths: Paths) -> dict:
             s: round(float(np.mean([len(r["doc_ids"]) > 1 for r in kept if r["sampler"] == s])), 4)
             for s in report["sampler_mix"]}
         report["distinct_clusters"] = len({c for r in kept for c in r["clusters"]})
-    write_json(paths.metrics / f"{arm}.json", report)
+    write_metrics(paths.metrics / f"{arm}.json", report)
     logging.info("%s: %d requests within %d tokens -> %d QA pairs", arm, len(kept), q.budget_tokens, len(qa))
     return report
 

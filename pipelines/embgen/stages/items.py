@@ -11,11 +11,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.files import read_jsonl, write_json, write_jsonl
+from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embgen.items import closed_book_items, open_items, subject_items
 from synthcraft.methods.embgen.structure import pair_vectors
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import parse_paths
+from synthcraft.stage import parse_paths, write_metrics
 
 
 @dataclass
@@ -42,7 +42,7 @@ def run(params, paths: Paths) -> dict:
              "masked_entity_skipped": dict(sorted(skipped.items())),
              "subject_skipped": dict(sorted(subject_skipped.items())), "open": len(opened),
              "answer_letters": {letter: sum(i["answer"] == letter for i in closed) for letter in "ABCD"}}
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("items: %d masked-entity (skipped %s), %d subject, %d open", len(masked), dict(skipped),
                  len(subjects), len(opened))
     return stats

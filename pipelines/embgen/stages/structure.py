@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from synthcraft.files import atomic_write_text, read_jsonl, write_json
+from synthcraft.files import atomic_write_text, read_jsonl
 from synthcraft.methods.embgen.corpus import heterogeneity
 from synthcraft.methods.embgen.keywords import ctfidf_keywords, typical_entities
 from synthcraft.methods.embgen.prompts import ClusterProfile, system_prompt
 from synthcraft.methods.embgen.structure import (EmbgenStructureParams, NOISE, cluster, cluster_stats, pair_vectors,
                                                  proximity_graph, reduce)
 from synthcraft.runtime import setup_logging
-from synthcraft.stage import load_params, parse_paths
+from synthcraft.stage import load_params, parse_paths, write_metrics
 
 KEYWORDS, ENTITIES = 6, 4   # shown per cluster in its system prompt
 
@@ -63,7 +63,7 @@ def run(params, paths: Paths) -> dict:
     stats = {"pairs": len(pairs), "algorithm": p.algorithm, **cluster_stats(low, labels),
              "neighbours": p.neighbours, "neighbours_from_same_document": round(float(same_doc), 4),
              "pair_heterogeneity": heterogeneity(vectors)}
-    write_json(paths.metrics, stats)
+    write_metrics(paths.metrics, stats)
     logging.info("structure: %d clusters, noise %d, silhouette %s", stats["clusters"], stats["noise"],
                  stats["silhouette"])
     return stats

@@ -120,8 +120,12 @@ class WorkerEngine:
 
     def __init__(self, python: str, kwargs: dict, cpu_kv_cache_gib: int, lora: Optional[str],
                  start_timeout_s: float = 1800.0, batch_timeout_s: float = 1800.0):
+        from synthcraft.runtime import native_kernels_env
+
         src = str(Path(__file__).resolve().parents[2])  # the folder holding the synthcraft package
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+        # Native kernels: vLLM's CPU text differs across CPU kinds whatever the cap (README, vLLM), so
+        # the portable cap would only slow it (no native bf16) without making its output portable.
+        env = {**native_kernels_env(), "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
         config = {"kwargs": kwargs, "cpu_kv_cache_gib": cpu_kv_cache_gib,
                   "lora": str(Path(lora).resolve()) if lora else None}
         if not Path(python).exists():
