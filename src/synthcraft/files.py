@@ -1,7 +1,9 @@
-"""Writing files so that readers never see half of one, and the JSONL reader every stage uses."""
+"""Writing files so that readers never see half of one, and the JSONL reader every stage uses
+(which also refuses a shipped file that no longer matches its provenance line)."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
@@ -48,9 +50,31 @@ def write_jsonl(path: str | Path, rows: Iterable[dict], *, fsync: bool = False) 
     atomic_write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), fsync=fsync)
 
 
+PROVENANCE = "provenance.jsonl"  # beside shipped data files (data/eval/<set>/): one line per file
+
+
+def check_provenance(path: Path) -> None:
+    """A file listed in a ``provenance.jsonl`` beside it must still have the sha256 written there:
+    an edited benchmark file would otherwise change every score silently."""
+    record = path.parent / PROVENANCE
+    if path.name == PROVENANCE or not record.is_file():
+        return
+    for line in read_jsonl(record):
+        if line.get("file") == path.name:
+            actual = hashlib.sha256(path.read_bytes()).hexdigest()
+            if actual != line["sha256"]:
+                raise ValueError(f"{path}: sha256 {actual[:16]}... is not the {line['sha256'][:16]}... that {record} "
+                                 f"records ({line.get('selection', '')} of {line.get('source_path', '?')}): the shipped "
+                                 f"file was changed. Fix: `git checkout -- {path}`, or rebuild it with "
+                                 f"scripts/import_eval_data.py and commit the new provenance line with it")
+            return
+
+
 def read_jsonl(path: str | Path) -> list[dict]:
-    """All rows of a JSONL file; blank lines are skipped, a bad line names ``file:line``."""
+    """All rows of a JSONL file; blank lines are skipped, a bad line names ``file:line``. A file
+    with a provenance line beside it is checked against it first (``check_provenance``)."""
     path = Path(path)
+    check_provenance(path)
     rows = []
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
