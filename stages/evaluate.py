@@ -150,7 +150,7 @@ def letter_table(reports: dict[str, dict]) -> str:
 
 def item_table(results: dict[str, dict[str, Scored]]) -> str:
     """One row per set x item x model, so any two runs or models compare item by item (paired):
-    the chosen letter, the correct option's rank (1 = top) and log-prob (over the four options),
+    the chosen letter, the correct option's rank (1 = top) and log-prob (over the item's options),
     per form. ``item_key`` identifies the question across runs."""
     header = ["set", "item", "item_key", "subject", "answer", "model"]
     header += [f"{form}{suffix}" for form in FORMS for suffix in ("", "_rank", "_logprob")]

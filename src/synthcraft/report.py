@@ -128,10 +128,11 @@ def letters_figure(set_name: str, report: dict, form: str = "letter"):
     series = {"answer key": bias["answer_key"], **bias["predicted"]}
     fig, ax = plt.subplots(figsize=(7, 3))
     width = 0.8 / len(series)
+    letters = list(bias["answer_key"])  # the set's letters: A-D, or up to E where an item has five options
     for s, (who, shares) in enumerate(series.items()):
-        ax.bar([i + s * width for i in range(4)], [shares[letter] for letter in "ABCD"], width=width, label=who,
-               color="black" if who == "answer key" else None, alpha=0.85)
-    ax.set_xticks([i + 0.4 - width / 2 for i in range(4)], list("ABCD"))
+        ax.bar([i + s * width for i in range(len(letters))], [shares[letter] for letter in letters], width=width,
+               label=who, color="black" if who == "answer key" else None, alpha=0.85)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(letters))], letters)
     ax.set_ylabel("share of predictions")
     ax.set_title(f"{set_name}: predicted letters ({form} form) vs the answer key")
     ax.legend(fontsize=8)

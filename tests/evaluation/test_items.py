@@ -26,13 +26,26 @@ def test_generic_layout_letters_or_indices(tmp_path):
     assert item_key(items[0]) != item_key(items[1]) and item_key(items[0]) == item_key(dict(items[0]))
 
 
-def test_bad_rows_name_the_file_line_and_fix(tmp_path):
-    path = write_jsonl(tmp_path / "bad.jsonl", [
-        {"question": "fine?", "choices": ["a", "b", "c", "d"], "answer": "A"},
-        {"question": "three choices?", "choices": ["a", "b", "c"], "answer": "A"},
+def test_two_to_five_choices_each_with_its_own_letters(tmp_path):
+    path = write_jsonl(tmp_path / "arc.jsonl", [
+        {"question": "three choices?", "choices": ["a", "b", "c"], "answer": "C"},
+        {"question": "five choices?", "choices": ["a", "b", "c", "d", "e"], "answer": 4},
+        {"question": "two choices?", "choices": ["a", "b"], "answer": "A"},
     ])
-    with pytest.raises(ValueError, match=r"bad.jsonl:2: need 4 choices"):
-        load_mcqa(str(path))
+    assert [(len(i["choices"]), i["answer"]) for i in load_mcqa(str(path))] == [(3, "C"), (5, "E"), (2, "A")]
+
+
+def test_bad_rows_name_the_file_line_and_fix(tmp_path):
+    for name, row, error in [
+        ("one", {"question": "one choice?", "choices": ["a"], "answer": "A"}, "need 2 to 5 choices"),
+        ("six", {"question": "six?", "choices": list("abcdef"), "answer": "A"}, "need 2 to 5 choices"),
+        ("beyond", {"question": "D of three?", "choices": ["a", "b", "c"], "answer": "D"}, "need 2 to 5 choices .*among their letters 'ABC'"),
+        ("text", {"question": "not a list?", "choices": "abcd", "answer": "A"}, "need 2 to 5 choices \\(a list\\)"),
+    ]:
+        path = write_jsonl(tmp_path / f"{name}.jsonl", [
+            {"question": "fine?", "choices": ["a", "b", "c", "d"], "answer": "A"}, row])
+        with pytest.raises(ValueError, match=rf"{name}.jsonl:2: {error}.*Fix: the line's choices or answer"):
+            load_mcqa(str(path))
     path = write_jsonl(tmp_path / "worse.jsonl", [{"question": "no answer?", "choices": ["a", "b", "c", "d"]}])
     with pytest.raises(ValueError, match=r"worse.jsonl:1: missing \['answer'\]. Fix:"):
         load_mcqa(str(path))

@@ -35,7 +35,7 @@ def reference_scores(model, tokenizer, item):
     with torch.inference_mode():
         sequence = encoded.letter
         last = model(torch.tensor([sequence])).logits[0, -1].log_softmax(-1)
-        letter = [float(last[t]) for t in letter_token_ids(tokenizer)]
+        letter = [float(last[t]) for t in letter_token_ids(tokenizer)[:len(item["choices"])]]
         cloze = []
         for option in encoded.options:
             sequence = encoded.cloze + option
@@ -54,6 +54,19 @@ def test_shared_prefix_equals_full_sequences(smollm2, smollm2_tokenizer):
         assert a.letter == pytest.approx(letter, abs=2e-4) and b.letter == pytest.approx(letter, abs=2e-4)
         assert a.cloze == pytest.approx(cloze, abs=2e-3) and b.cloze == pytest.approx(cloze, abs=2e-3)
         assert a.chars == [len(c) for c in item["choices"]]
+
+
+def test_items_with_two_to_five_options_match_their_own_full_sequences(smollm2, smollm2_tokenizer):
+    items = [{**EASY[0], "choices": ["Berlin", "Paris", "Rome"], "answer": "B"},
+             {**EASY[1], "choices": ["Green", "Blue"], "answer": "B"},
+             {**EASY[2], "choices": ["Cold", "Tall", "Loud", "Early", "Wide"], "answer": "A"}, EASY[0]]
+    shared = score_items(smollm2, smollm2_tokenizer, items, batch_size=4)
+    for item, got in zip(items, shared):
+        letter, cloze = reference_scores(smollm2, smollm2_tokenizer, item)
+        n = len(item["choices"])
+        assert len(got.letter) == len(got.cloze) == n
+        assert got.letter == pytest.approx(letter, abs=2e-4) and got.cloze == pytest.approx(cloze, abs=2e-3)
+    assert Scored(items, shared).correct("cloze").all()
 
 
 def test_prompts_in_both_forms(smollm2_tokenizer):

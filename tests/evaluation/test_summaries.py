@@ -22,6 +22,24 @@ def scores(letter_picks, cloze=None, chars=None):
     return out
 
 
+def test_items_with_other_option_counts_are_scored_over_their_own():
+    items = [{"question": "two", "choices": ["x", "y"], "answer": "B", "subject": "s"},
+             {"question": "five", "choices": list("vwxyz"), "answer": "E", "subject": "s"},
+             {"question": "three", "choices": list("xyz"), "answer": "A", "subject": "s"}]
+    scored = Scored(items, [OptionScores([-2.0, -1.0], [-3.0, -1.0], [1, 1]),
+                            OptionScores([-5.0, -4.0, -3.0, -2.0, -1.0], [-1.0] * 4 + [-0.5], [1] * 5),
+                            OptionScores([-1.0, -3.0, -2.0], [-9.0, -3.0, -2.0], [1, 1, 1])])
+    assert scored.predictions("letter") == ["B", "E", "A"] and scored.correct("letter").all()
+    assert scored.predictions("cloze") == ["B", "E", "C"]
+    assert scored.correct_rank("cloze").tolist() == [1, 1, 3]  # last of three, not of five
+    # a two-option item's log-prob is normalised over its two options only
+    assert scored.correct_logprob("letter")[0] == pytest.approx(-1.0 - np.log(np.exp(-2.0) + np.exp(-1.0)))
+    assert scored.chance() == pytest.approx((1 / 2 + 1 / 5 + 1 / 3) / 3)
+    bias = position_bias(items, {"m": scored.predictions("letter")})
+    assert list(bias["answer_key"]) == list("ABCDE") and bias["predicted"]["m"]["E"] == pytest.approx(1 / 3, abs=1e-4)
+    assert set_report({"m": scored}, [], "letter", 100)["chance"] == pytest.approx(0.3444, abs=1e-4)
+
+
 def test_forms_ranks_and_logprobs():
     scored = Scored(ITEMS, scores("ABBBCA"))
     assert scored.predictions("letter") == list("ABBBCA")

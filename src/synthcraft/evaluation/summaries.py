@@ -19,7 +19,18 @@ class Scored:
     scores: list[OptionScores]
 
     def matrix(self, form: str) -> np.ndarray:
-        return np.array([s.form(form) for s in self.scores], dtype=float).reshape(len(self.scores), 4)
+        """Items x options; an item with fewer options than the widest is padded with -inf, which
+        never wins, never outranks the correct option and adds nothing to a normalisation."""
+        width = max((len(s.cloze) for s in self.scores), default=4)
+        out = np.full((len(self.scores), width), -np.inf)
+        for row, s in enumerate(self.scores):
+            values = s.form(form)
+            out[row, :len(values)] = values
+        return out
+
+    def chance(self) -> float:
+        """Expected accuracy of a uniform guess: the mean of 1 / options over the items."""
+        return float(np.mean([1 / len(s.cloze) for s in self.scores])) if self.scores else 0.0
 
     def where(self, mask) -> "Scored":
         """The items where ``mask`` is true (a subset to compare on: a region, an item kind)."""
@@ -36,12 +47,12 @@ class Scored:
         return self.matrix(form).argmax(axis=1) == self.answers()
 
     def correct_rank(self, form: str) -> np.ndarray:
-        """1 when the correct option scores highest, 4 when it scores lowest."""
+        """1 when the correct option scores highest, the item's option count when it scores lowest."""
         m = self.matrix(form)
         return 1 + (m > m[np.arange(len(m)), self.answers()][:, None]).sum(axis=1)
 
     def correct_logprob(self, form: str) -> np.ndarray:
-        """log P(correct option), the scores turned into a distribution over the four options: a
+        """log P(correct option), the scores turned into a distribution over the item's options: a
         continuous measure of how much a model prefers the right answer, which moves before accuracy does."""
         m = self.matrix(form)
         m = np.where(np.isfinite(m), m, -1e9)
@@ -63,9 +74,9 @@ def accuracy_by_subject(scored: Scored, form: str) -> dict[str, dict]:
     return {s: accuracy(correct[subjects == s]) for s in sorted(set(subjects))}
 
 
-def letter_shares(letters: list[str]) -> dict[str, float]:
+def letter_shares(letters: list[str], width: int) -> dict[str, float]:
     counts = Counter(letters)
-    return {letter: round(counts[letter] / len(letters), 4) if letters else 0.0 for letter in LETTERS}
+    return {letter: round(counts[letter] / len(letters), 4) if letters else 0.0 for letter in LETTERS[:width]}
 
 
 def position_bias(items: list[dict], predictions: dict[str, list[str]]) -> dict:
@@ -73,10 +84,11 @@ def position_bias(items: list[dict], predictions: dict[str, list[str]]) -> dict:
     answering the key's most common letter would score: a model stuck on one letter scores
     exactly that share, which is easy to mistake for learning."""
     key = [item["answer"] for item in items]
+    width = max((len(item["choices"]) for item in items), default=4)
     majority, count = Counter(key).most_common(1)[0] if key else ("A", 0)
-    return {"answer_key": letter_shares(key), "majority_letter": majority,
+    return {"answer_key": letter_shares(key, width), "majority_letter": majority,
             "majority_accuracy": round(count / len(key), 4) if key else None,
-            "predicted": {name: letter_shares(letters) for name, letters in predictions.items()}}
+            "predicted": {name: letter_shares(letters, width) for name, letters in predictions.items()}}
 
 
 def compare(a: Scored, b: Scored, form: str, resamples: int = 10000) -> dict:
@@ -105,6 +117,7 @@ def set_report(results: dict[str, Scored], comparisons: list[tuple[str, str]], p
     items = next(iter(results.values())).items
     return {
         "items": len(items),
+        "chance": round(next(iter(results.values())).chance(), 4),
         "models": {name: {form: accuracy(s.correct(form)) for form in FORMS} for name, s in results.items()},
         "position_bias": {form: position_bias(items, {name: s.predictions(form) for name, s in results.items()})
                           for form in FORMS},

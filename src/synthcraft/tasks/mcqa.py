@@ -3,7 +3,8 @@ from typing import Optional
 
 from synthcraft.tasks.base import TaskType, string_field
 
-LETTERS = "ABCD"
+LETTERS = "ABCD"          # generated samples: four options
+OPTION_LETTERS = "ABCDE"  # any item shown to the student (human sets have 2 to 5 options)
 MIN_QUESTION_CHARS = 16   # CRAFT: "question > 15 characters"
 
 SCHEMA = {
@@ -50,7 +51,9 @@ def similarity_text(sample: dict) -> str:
 
 def prompt_and_answer(sample: dict) -> tuple[str, str]:
     """MMLU-style: the evaluation stage scores the letter after 'Answer:' the same way."""
-    lines = [sample["question"]] + [f"{letter}. {option}" for letter, option in zip(LETTERS, sample["options"])]
+    if len(sample["options"]) > len(OPTION_LETTERS):
+        raise ValueError(f"{len(sample['options'])} options: at most {len(OPTION_LETTERS)} can be lettered")
+    lines = [sample["question"]] + [f"{letter}. {option}" for letter, option in zip(OPTION_LETTERS, sample["options"])]
     return "\n".join(lines) + "\nAnswer:", sample["answer"]
 
 
