@@ -1,14 +1,14 @@
 """Copy the public evaluation sets and train slices the project ships into data/eval/, with their
 licenses and one provenance line per file.
 
-    python scripts/import_eval_data.py --source ../shared/data      # rebuilds data/eval/ byte for byte
+    python scripts/import_eval_data.py --source /path/to/public-data   # rebuilds data/eval/ byte for byte
 
 A maintainer's tool, run once when a set is added or changed: nothing in the pipelines or tests
 reads the source folder, so a fresh clone works without it. Each shipped file is either a whole
 source file or its first N rows in source order (the source keeps its own order), so the
 selection is stated in one line and can be checked. Per dataset folder:
 - the JSONL files, rows exactly as in the source (same keys, same text);
-- LICENSE.txt, the license text the source ships;
+- the license file the source ships, under the source's own name (e.g. sciq_license.txt);
 - provenance.jsonl: per file, the upstream origin, the source path, the source's sha256, the
   rows taken and the shipped file's sha256 (tests/test_eval_data.py checks the shipped bytes
   against it).
@@ -50,7 +50,7 @@ def import_dataset(source: Path, name: str) -> list[dict]:
     license_file, origin, files = DATASETS[name]
     folder = OUT / name
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source / "LICENSES" / license_file, folder / "LICENSE.txt")
+    shutil.copyfile(source / "LICENSES" / license_file, folder / license_file)
     lines = []
     for shipped, path, rows in files:
         data = (source / path).read_bytes()
@@ -64,7 +64,7 @@ def import_dataset(source: Path, name: str) -> list[dict]:
         lines.append({"file": shipped, "origin": origin, "source_path": path, "source_sha256": sha256(data),
                       "source_rows": len(data.splitlines()), "selection": "all rows" if rows is None else
                       f"first {rows} rows in source order", "rows": len(kept), "sha256": sha256(body),
-                      "license": f"LICENSE.txt (= {license_file} from the source)"})
+                      "license": license_file})
     (folder / "provenance.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     return lines
 
