@@ -64,3 +64,26 @@ def test_a_changed_shipped_file_is_refused_with_the_fix(tmp_path):
         load_mcqa(str(copy / "test.jsonl"))
     (copy / "extra.jsonl").write_text(lines[0])  # a file the provenance does not list is read as any JSONL
     assert len(read_jsonl(copy / "extra.jsonl")) == 1
+
+
+def test_a_seeded_sample_keeps_file_order_and_every_subject():
+    """evaluate.sets.<name>.sample: a seeded draw, in file order, that keeps each subject near its
+    share (the first N of the subject-sorted MMLU file would be one subject)."""
+    from conftest import REPO
+    from synthcraft.evaluation import EvalSet
+    from synthcraft.evaluation.items import CRAFT_BIO_TOPICS, item_key
+
+    full, _ = EvalSet(subjects=list(CRAFT_BIO_TOPICS)).load_counting_skips()
+    drawn, skipped = EvalSet(subjects=list(CRAFT_BIO_TOPICS), sample=200).load_counting_skips()
+    assert len(full) == 689 and len(drawn) == 200 and skipped == {"not_sampled": 489}
+    keys = [item_key(i) for i in full]
+    positions = [keys.index(item_key(i)) for i in drawn]
+    assert positions == sorted(positions)                           # file order kept
+    assert drawn == EvalSet(subjects=list(CRAFT_BIO_TOPICS), sample=200).load()   # same seed, same items
+    assert drawn != EvalSet(subjects=list(CRAFT_BIO_TOPICS), sample=200, seed=1).load()
+    shares, drawn_shares = Counter(i["subject"] for i in full), Counter(i["subject"] for i in drawn)
+    assert set(drawn_shares) == set(CRAFT_BIO_TOPICS)
+    assert all(abs(drawn_shares[s] / 200 - shares[s] / 689) < 0.08 for s in shares)
+    assert EvalSet(path=str(REPO / "data/eval/sciq/test.jsonl"), sample=5000).load_counting_skips()[1] == {}   # larger: all
+    with pytest.raises(ValueError, match="sample=0: give a positive number of items"):
+        EvalSet(sample=0)

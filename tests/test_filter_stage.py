@@ -54,5 +54,5 @@ def test_kept_samples_reach_parquet_and_chat_jsonl(tmp_path):
     out = tmp_path / "out" / "bioqa"
     assert pq.read_table(out / "train.parquet").to_pylist()[0]["options"] == sample["options"]
     chat = json.loads((out / "train.jsonl").read_text())
-    assert chat["messages"][1] == {"role": "assistant", "content": "B"}
+    assert chat["messages"][1] == {"role": "assistant", "content": "B. Mitochondrion"}   # task.supervision: letter_text
     assert chat["messages"][0]["content"].startswith(sample["question"])

@@ -101,6 +101,7 @@ def test_bad_source_kind_points_at_the_source(tmp_path):
 def section_classes() -> dict:
     """{section: its class, or (class, the section it is read on top of)}."""
     from synthcraft.cluster import RayParams
+    from synthcraft.control import ControlParams
     from synthcraft.corpus import PrepareParams
     from synthcraft.coverage import CoverageParams
     from synthcraft.embedders import EmbedParams
@@ -134,7 +135,7 @@ def section_classes() -> dict:
 
     return {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
             "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
-            "train_fewshot": FewshotTrainParams, "evaluate": EvaluateParams, "judge": JudgeParams, "coverage": CoverageParams,
+            "train_fewshot": FewshotTrainParams, "control": ControlParams, "evaluate": EvaluateParams, "judge": JudgeParams, "coverage": CoverageParams,
             "ray": RayParams, "embedder_tasks": TasksParams, "embedder_brainstorm": BrainstormParams,
             "embedder_instances": InstancesParams, "embedder_mine": MineParams, "embedder_train": EmbedderTrainParams,
             "embedder_evaluate": EmbedderEvaluateParams, "embedder_influence": InfluenceParams, "embedsdg_pool": PoolParams,
@@ -167,8 +168,10 @@ def test_repo_params_parse():
     evaluate = parsed["evaluate"]
     assert evaluate.reference in evaluate.models
     assert ("synthcraft", "fewshot_baseline") in evaluate.comparisons()
-    assert evaluate.adapters("bioqa") == {"fewshot_baseline": "models/adapters/bioqa-fewshot",
-                                          "synthcraft": "models/adapters/bioqa"}   # where train / train_fewshot write
+    assert ("fewshot_baseline", "human") in evaluate.comparisons() and ("human", "human") not in evaluate.comparisons()
+    assert evaluate.adapters("bioqa") == {"fewshot_baseline": "models/adapters/bioqa-fewshot",   # where train,
+                                          "synthcraft": "models/adapters/bioqa",                 # train_fewshot and
+                                          "human": "models/adapters/bioqa-human"}                # train_control write
     assert not parsed["judge"].enabled and parsed["train"].repeat_seeds == []
 
 

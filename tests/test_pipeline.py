@@ -32,8 +32,8 @@ def repo(tmp_path_factory):
     repo = git_repo(tmp_path_factory.mktemp("pipeline"))
     # Only CRAFT's scripts from pipelines/: the other methods' dvc.yaml files would add their plots
     # to `dvc plots show` and their (absent) outputs to `dvc checkout`.
-    for item in ("dvc.yaml", "params.yaml", "stages", "pipelines/craft", "src", "data/fewshots", ".gitignore",
-                 ".dvcignore"):
+    for item in ("dvc.yaml", "params.yaml", "stages", "pipelines/craft", "src", "data/fewshots", "data/eval",
+                 ".gitignore", ".dvcignore"):
         source = REPO / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
     run(repo, "dvc", "init", "-q")
@@ -150,22 +150,29 @@ def test_other_backends_options_do_not_invalidate_generate(repo):
 def test_train_and_evaluate_complete_the_pipeline(repo):
     built(repo, "filter")
     stages = built(repo)
-    assert sorted(stages) == ["base", "coverage", "evaluate", "report", "train", "train_fewshot"]
+    assert sorted(stages) == ["base", "control", "coverage", "evaluate", "report", "train", "train_control",
+                              "train_fewshot"]
     assert stages[-1] == "report" and stages.index("train") < stages.index("evaluate")
-    for adapter in ("bioqa", "bioqa-fewshot"):
+    # the positive control: as many human SciQ items as the synthetic set has, taught in the same form
+    synthetic = (repo / "data/synthetic/bioqa/train.jsonl").read_text().splitlines()
+    human = [json.loads(line) for line in (repo / "data/control/bioqa/train.jsonl").read_text().splitlines()]
+    assert len(human) == len(synthetic) and all(r["id"].startswith("sciq-train-") for r in human)
+    assert all(len(json.loads(line)["messages"][1]["content"]) > 3 for line in synthetic + [json.dumps(r) for r in human])
+    for adapter in ("bioqa", "bioqa-fewshot", "bioqa-human"):
         config = json.loads((repo / "models/adapters" / adapter / "adapter_config.json").read_text())
         assert config["base_model_name_or_path"] == "models/base" and config["r"] == 64
     metrics = json.loads((repo / "metrics/eval.json").read_text())
-    assert set(metrics["sets"]) == {"mmlu_bio", "mmlu_control"} and metrics["primary"] == "cloze_norm"
+    assert set(metrics["sets"]) == {"sciq", "mmlu_bio", "mmlu_control"} and metrics["primary"] == "cloze_norm"
     bio = metrics["sets"]["mmlu_bio"]
-    assert bio["items"] == 24 and metrics["sets"]["mmlu_control"]["items"] == 16
-    assert set(bio["models"]) == {"base", "fewshot_baseline", "synthcraft"}
+    assert bio["items"] == 24 == metrics["sets"]["sciq"]["items"] and metrics["sets"]["mmlu_control"]["items"] == 16
+    assert set(bio["models"]) == {"base", "fewshot_baseline", "synthcraft", "human"}
     for report in bio["models"].values():
         for form in ("letter", "cloze", "cloze_norm"):
             low, high = report[form]["ci95"]
             assert low <= report[form]["accuracy"] <= high and report[form]["n"] == 24
-    assert set(bio["comparisons"]) == {"fewshot_baseline_vs_base", "synthcraft_vs_base",
-                                       "synthcraft_vs_fewshot_baseline"}
+    assert set(bio["comparisons"]) == {"fewshot_baseline_vs_base", "synthcraft_vs_base", "human_vs_base",
+                                       "synthcraft_vs_fewshot_baseline", "human_vs_fewshot_baseline",
+                                       "fewshot_baseline_vs_human", "synthcraft_vs_human"}
     for comparison in bio["comparisons"].values():
         for form in ("letter", "cloze", "cloze_norm"):
             assert 0 <= comparison[form]["mcnemar_p"] <= 1
@@ -174,21 +181,21 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
     assert bio["contamination"]["synthcraft"]["ngram"] == 5
     plot = (repo / "metrics/eval_by_subject.csv").read_text().splitlines()
     assert plot[0] == "bar,set,model,subject,form,accuracy,ci_low,ci_high,n"
-    subject_bars = len(plot) - 1  # 3 models x (subjects in each set's first items + overall)
-    assert subject_bars >= 3 * (2 + 2) and subject_bars % 3 == 0
+    subject_bars = len(plot) - 1  # 4 models x (subjects in each set's first items + overall)
+    assert subject_bars >= 4 * (2 + 2 + 2) and subject_bars % 4 == 0
     items = (repo / "metrics/eval_items.csv").read_text().splitlines()
     assert items[0].startswith("set,item,item_key,subject,answer,model,letter,letter_rank,letter_logprob,cloze,")
-    assert len(items) == 1 + (24 + 16) * 3
+    assert len(items) == 1 + (24 + 24 + 16) * 4
     coverage = json.loads((repo / "metrics/coverage.json").read_text())
-    assert coverage["points"]["eval:mmlu_bio"] == 24 and coverage["points"]["fewshot"] == 8
+    assert coverage["points"]["eval:mmlu_bio"] == 24 == coverage["points"]["eval:sciq"] and coverage["points"]["fewshot"] == 8
     assert 0 <= coverage["sets"]["mmlu_bio"]["share_closer_to_synthetic"] <= 1
     page = (repo / "reports/report.html").read_text()
     assert "<h2>Embedding-space coverage</h2>" in page and page.count("data:image/png;base64,") >= 9
     shown = json.loads(run(repo, "dvc", "plots", "show", "--json").stdout)
     assert not shown.get("errors")
     rows = {"metrics/eval_by_subject.csv": subject_bars, "metrics/filter_funnel.csv": 1 + len(FUNNEL),
-            "metrics/eval_letters.csv": 2 * 3 * 4 * 4}  # sets x forms x (key + 3 models) x letters
-    for plot in (*rows, "metrics/train_loss.csv", "metrics/train_fewshot_loss.csv"):
+            "metrics/eval_letters.csv": 3 * 3 * 5 * 4}  # sets x forms x (key + 4 models) x letters
+    for plot in (*rows, "metrics/train_loss.csv", "metrics/train_fewshot_loss.csv", "metrics/train_control_loss.csv"):
         values = shown["data"][plot][0]["content"]["data"]["values"]  # what the rendered plot shows
         assert len(values) == rows.get(plot, len(values)) and len(values) >= 1, plot
 

@@ -79,7 +79,7 @@ def test_a_missing_module_is_reported(tmp_path):
     dvc_yaml = repo / "dvc.yaml"
     text = dvc_yaml.read_text()
     start = text.index("  train_fewshot:")
-    end = text.index("\n  evaluate:")
+    end = text.index("\n  control:")
     stage = text[start:end].replace("      - src/synthcraft/tasks\n", "")
     dvc_yaml.write_text(text[:start] + stage + text[end:])
     missing = missing_deps(repo)

@@ -63,6 +63,6 @@ def load_fewshots(path: str | Path, task: TaskType) -> list[dict]:
     return shots
 
 
-def training_conversations(shots: list[dict], task: TaskType) -> list[list[dict]]:
+def training_conversations(shots: list[dict], task: TaskType, supervision: str | None = None) -> list[list[dict]]:
     """The few-shots as chat training examples (the few-shot-only baseline trains on these)."""
-    return [task.messages({key: shot[key] for key in task.keys}) for shot in shots]
+    return [task.messages({key: shot[key] for key in task.keys}, supervision) for shot in shots]

@@ -46,7 +46,7 @@ def run(params, paths: Paths) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(kept, schema=schema), out / "train.parquet.tmp")
     (out / "train.parquet.tmp").replace(out / "train.parquet")
-    write_jsonl(out / "train.jsonl", [{"id": s["id"], "messages": task_type.messages(s)} for s in kept])
+    write_jsonl(out / "train.jsonl", [{"id": s["id"], "messages": task_type.messages(s, task.supervision)} for s in kept])
     write_jsonl(out / "rejected.jsonl", rejected)
 
     funnel = report.to_json()

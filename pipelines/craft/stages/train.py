@@ -38,7 +38,7 @@ def run(params, paths: Paths) -> dict:
     train = params.train
     if paths.fewshots:
         conversations = training_conversations(load_fewshots(paths.fewshots, params.task.task_type),
-                                               params.task.task_type)
+                                               params.task.task_type, params.task.supervision)
         batch = params.train_fewshot.effective_batch
         train = dataclasses.replace(train, effective_batch=batch, micro_batch=min(train.micro_batch, batch))
     elif paths.data:

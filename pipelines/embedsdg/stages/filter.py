@@ -19,6 +19,7 @@ from synthcraft.methods.embedsdg.arms import ARMS, assemble
 from synthcraft.methods.embedsdg.pool import as_sample
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
+from synthcraft.tasks import TaskParams
 from synthcraft.tasks.mcqa import TASK
 
 KINDS = ("embedsdg", "random_pairs", "random_seeds")
@@ -35,6 +36,7 @@ class Paths:
 
 def run(params, paths: Paths) -> dict:
     f = params.filter
+    supervision = params.task.supervision_for(TASK)
     pool = [{"id": item["id"], **as_sample(item)} for item in read_jsonl(paths.pool)]
     generated = read_jsonl(paths.generated)
     records, kept, funnels, rejected = {}, {}, {}, []
@@ -60,7 +62,8 @@ def run(params, paths: Paths) -> dict:
     samples = {sid: s for kind in KINDS for sid, s in kept[kind].items()}
     paths.out.mkdir(parents=True, exist_ok=True)
     for arm in ARMS:
-        write_jsonl(paths.out / f"{arm}.jsonl", [{"id": sid, "messages": TASK.messages(samples[sid])} for sid in arms[arm]])
+        write_jsonl(paths.out / f"{arm}.jsonl", [{"id": sid, "messages": TASK.messages(samples[sid], supervision)}
+                                                     for sid in arms[arm]])
     write_jsonl(paths.out / "rejected.jsonl", rejected)
     metrics = {"funnel": funnels, **accounting, "arm_sizes": {arm: len(ids) for arm, ids in arms.items()}}
     write_metrics(paths.metrics, metrics)
@@ -70,7 +73,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(filter=FilterParams), parse_paths(Paths, __doc__))
+    run(load_params(task=TaskParams, filter=FilterParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from synthcraft.methods.embedsdg.pool import as_sample
 from synthcraft.methods.embedsdg.training import StudentParams, merge_adapter
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
+from synthcraft.tasks import TaskParams
 from synthcraft.tasks.mcqa import TASK
 from synthcraft.training import RECIPE_BASE, train_lora
 
@@ -37,7 +38,8 @@ def run(params, paths: Paths) -> dict:
     tmp = paths.out.with_name(paths.out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     if p.tune:
-        conversations = [TASK.messages(as_sample(item)) for item in read_jsonl(paths.pool)]
+        supervision = params.task.supervision_for(TASK)
+        conversations = [TASK.messages(as_sample(item), supervision) for item in read_jsonl(paths.pool)]
         shutil.rmtree(paths.work, ignore_errors=True)
         stats = train_lora(paths.base, conversations, paths.work, p, base_name="models/base", loss_csv=paths.loss_csv)
         merge_adapter(paths.base, paths.work, tmp)
@@ -57,7 +59,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(embedsdg_student=(StudentParams, RECIPE_BASE)), parse_paths(Paths, __doc__))
+    run(load_params(task=TaskParams, embedsdg_student=(StudentParams, RECIPE_BASE)), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -31,17 +32,24 @@ KINDS = ("mcqa", "open")
 
 @dataclass
 class EvalSet:
-    """One evaluation set: a JSONL file, optionally narrowed to some subjects and the first N items.
-    ``kind: mcqa`` scores the four options by log-probability; ``kind: open`` has each model write
-    an answer (at most ``max_new_tokens``) that is compared with the reference."""
+    """One evaluation set: a JSONL file, optionally narrowed to some subjects, to the first N items
+    (``limit``) and to a seeded draw of N of those (``sample``, kept in file order: every subject
+    keeps about its share, unlike the first N of a file sorted by subject). ``kind: mcqa`` scores
+    each item's options by log-probability; ``kind: open`` has each model write an answer (at most
+    ``max_new_tokens``) that is compared with the reference."""
     path: str = assets.MMLU
     subjects: list[str] = field(default_factory=list)   # [] = every item
     limit: Optional[int] = None
+    sample: Optional[int] = None
+    seed: int = 0
     kind: str = "mcqa"
     max_new_tokens: int = 64
 
     def __post_init__(self):
         choice(self.kind, KINDS, "kind")
+        for key in ("limit", "sample"):
+            if getattr(self, key) is not None and getattr(self, key) < 1:
+                raise ValueError(f"{key}={getattr(self, key)}: give a positive number of items, or null for all")
 
     def load(self) -> list[dict]:
         return self.load_counting_skips()[0]
@@ -50,8 +58,14 @@ class EvalSet:
         """The items, and how many rows were skipped per reason (open sets drawn from multiple-choice
         files skip questions that need their options)."""
         if self.kind == "open":
-            return load_open(self.path, self.subjects or None, self.limit)
-        return load_mcqa(self.path, self.subjects or None, self.limit), {}
+            items, skipped = load_open(self.path, self.subjects or None, self.limit)
+        else:
+            items, skipped = load_mcqa(self.path, self.subjects or None, self.limit), {}
+        if self.sample is not None and self.sample < len(items):
+            keep = sorted(random.Random(self.seed).sample(range(len(items)), self.sample))
+            skipped = {**skipped, "not_sampled": len(items) - len(keep)}
+            items = [items[i] for i in keep]
+        return items, skipped
 
 
 @dataclass
@@ -61,6 +75,8 @@ class EvaluateParams:
     ``reference``."""
     models: dict[str, str] = field(default_factory=dict)
     reference: Optional[str] = None        # a key of ``models`` (None: compare with base only)
+    control: Optional[str] = None          # the positive control (human data), a key of ``models``: every
+                                           # other model is compared with it too
     sets: dict[str, EvalSet] = field(default_factory=lambda: {
         "mmlu_bio": EvalSet(assets.MMLU, list(CRAFT_BIO_TOPICS))})
     primary: str = "cloze_norm"            # the form plots and summaries lead with: letter | cloze | cloze_norm
@@ -72,8 +88,10 @@ class EvaluateParams:
     def __post_init__(self):
         if "base" in self.models:
             raise ValueError("'base' is the base model itself; name the adapters otherwise")
-        if self.reference is not None and self.reference not in self.models:
-            raise ValueError(f"reference={self.reference!r} is not one of models {sorted(self.models)}")
+        for key in ("reference", "control"):
+            if getattr(self, key) is not None and getattr(self, key) not in self.models:
+                raise ValueError(f"{key}={getattr(self, key)!r} is not one of models {sorted(self.models)}. "
+                                 f"Fix: name one of them, or null")
         if not self.sets:
             raise ValueError("sets is empty. Fix: name at least one evaluation set")
         choice(self.primary, FORMS, "primary")
@@ -84,9 +102,12 @@ class EvaluateParams:
         return {name: path.format(task=task_name) for name, path in self.models.items()}
 
     def comparisons(self) -> list[tuple[str, str]]:
-        """(model, other) pairs: every model against base, and against the reference."""
+        """(model, other) pairs: every model against base, against the reference and against the
+        positive control."""
         pairs = [(name, "base") for name in self.models]
-        return pairs + [(name, self.reference) for name in self.models if self.reference not in (None, name)]
+        for other in dict.fromkeys([self.reference, self.control]):
+            pairs += [(name, other) for name in self.models if other not in (None, name)]
+        return pairs
 
 
 def load_model(base: str, adapter: Optional[str], device: str = "auto"):

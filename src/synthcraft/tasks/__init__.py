@@ -1,5 +1,6 @@
 """Task types. Adding one is one small module defining a TaskType, registered here."""
 from dataclasses import dataclass
+from typing import Optional
 
 from synthcraft.params import choice
 from synthcraft.tasks import mcqa, openqa, summarization
@@ -19,10 +20,17 @@ class TaskParams:
     """The ``task:`` section every stage from retrieve on shares: which few-shots, which schema."""
     name: str = "bioqa"   # few-shots in data/fewshots/<name>.jsonl; outputs are named after it
     type: str = "mcqa"    # a key of TASK_TYPES
+    supervision: Optional[str] = None   # the assistant turn of training examples (None: the type's default)
 
     def __post_init__(self):
         choice(self.type, TASK_TYPES, "type")
+        self.supervision = TASK_TYPES[self.type].supervision(self.supervision)
 
     @property
     def task_type(self) -> TaskType:
         return TASK_TYPES[self.type]
+
+    def supervision_for(self, task_type: TaskType) -> str:
+        """For a method whose task type is fixed (EmbedSDG writes multiple choice): this section's
+        supervision when its type is that one, else that type's default."""
+        return self.supervision if self.type == task_type.name else task_type.supervision(None)

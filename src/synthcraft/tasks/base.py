@@ -15,7 +15,11 @@ class TaskType:
     max_tokens: int           # generation budget per sample (CRAFT B.5: 256 for QA)
     check: Callable[[dict], Optional[str]]    # None if the sample is well-formed, else the reason
     similarity_text: Callable[[dict], str]    # what near-duplicate checks compare
-    prompt_and_answer: Callable[[dict], tuple[str, str]]  # the sample as one user/assistant turn
+    # the sample as one user/assistant turn, the assistant's in the given supervision form
+    prompt_and_answer: Callable[[dict, str], tuple[str, str]]
+    # what the assistant turn of a training example holds (the first is the default): mcqa can teach
+    # the letter alone or the letter with the option's text; other types teach their answer field
+    supervisions: tuple[str, ...] = ("answer",)
 
     @property
     def keys(self) -> list[str]:
@@ -31,9 +35,18 @@ class TaskType:
             return f"missing field '{missing[0]}'"
         return self.check({key: example[key] for key in self.keys})
 
-    def messages(self, sample: dict) -> list[dict]:
-        """Chat-format training example (TRL / axolotl `messages`)."""
-        prompt, answer = self.prompt_and_answer(sample)
+    def supervision(self, name: Optional[str]) -> str:
+        """``name`` checked against this type's forms (None: the default form)."""
+        if name is None:
+            return self.supervisions[0]
+        if name not in self.supervisions:
+            raise ValueError(f"task.supervision={name!r} is not a form of task type {self.name!r}. "
+                             f"Fix: use one of {list(self.supervisions)} (or null for {self.supervisions[0]!r})")
+        return name
+
+    def messages(self, sample: dict, supervision: Optional[str] = None) -> list[dict]:
+        """Chat-format training example (TRL / axolotl `messages`), the answer in ``supervision`` form."""
+        prompt, answer = self.prompt_and_answer(sample, self.supervision(supervision))
         return [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
 
 

@@ -49,13 +49,25 @@ def similarity_text(sample: dict) -> str:
     return " ".join([sample["question"], *sample["options"]])
 
 
-def prompt_and_answer(sample: dict) -> tuple[str, str]:
-    """MMLU-style: the evaluation stage scores the letter after 'Answer:' the same way."""
+# letter_text: "B. <option B>" — the letter first (what the letter form scores), then the option's
+# text (what the cloze forms score), so the trained answer is visible to every form; letter: "B"
+# alone (MMLU's answer format: it can move only the letter form). README, "Supervision" has the
+# positive-control measurement behind the default.
+SUPERVISIONS = ("letter_text", "letter")
+
+
+def prompt_and_answer(sample: dict, supervision: str = "letter") -> tuple[str, str]:
+    """MMLU-style: the question, lettered options, "Answer:"; the evaluation stage's letter form
+    scores the letter that follows it. (Training examples name their form; retrieval embeds the
+    few-shots in the letter form, as it always has.)"""
     if len(sample["options"]) > len(OPTION_LETTERS):
         raise ValueError(f"{len(sample['options'])} options: at most {len(OPTION_LETTERS)} can be lettered")
     lines = [sample["question"]] + [f"{letter}. {option}" for letter, option in zip(OPTION_LETTERS, sample["options"])]
-    return "\n".join(lines) + "\nAnswer:", sample["answer"]
+    answer = sample["answer"]
+    if supervision == "letter_text" and answer:
+        answer = f"{answer}. {sample['options'][OPTION_LETTERS.index(answer)].strip()}"
+    return "\n".join(lines) + "\nAnswer:", answer
 
 
 TASK = TaskType("mcqa", INSTRUCTION, SCHEMA, max_tokens=256, check=check,
-                similarity_text=similarity_text, prompt_and_answer=prompt_and_answer)
+                similarity_text=similarity_text, prompt_and_answer=prompt_and_answer, supervisions=SUPERVISIONS)

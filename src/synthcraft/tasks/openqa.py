@@ -28,4 +28,4 @@ def check(sample: dict) -> Optional[str]:
 
 TASK = TaskType("openqa", INSTRUCTION, SCHEMA, max_tokens=256, check=check,
                 similarity_text=lambda s: f"{s['question']} {s['answer']}",
-                prompt_and_answer=lambda s: (s["question"], s["answer"]))
+                prompt_and_answer=lambda s, supervision="answer": (s["question"], s["answer"]))

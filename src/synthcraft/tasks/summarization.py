@@ -29,4 +29,4 @@ def check(sample: dict) -> Optional[str]:
 
 TASK = TaskType("summarization", INSTRUCTION, SCHEMA, max_tokens=1536, check=check,
                 similarity_text=lambda s: s["summary"],
-                prompt_and_answer=lambda s: (s["instruction"], s["summary"]))
+                prompt_and_answer=lambda s, supervision="answer": (s["instruction"], s["summary"]))
