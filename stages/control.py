@@ -10,6 +10,7 @@ synthcraft/control.py for which items. Writes ``<out>/train.jsonl`` (id, message
 loads) and the metrics.
 """
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -30,6 +31,7 @@ class Paths:
 
 def run(params, paths: Paths) -> dict:
     p, task = params.control, params.task
+    started = time.perf_counter()
     if p.n is None and paths.size_of is None:
         raise SystemExit("control: control.n is null and no --size-of file names the set whose size to match")
     n = p.n if p.n is not None else sum(1 for _ in read_jsonl(paths.size_of))
@@ -45,6 +47,7 @@ def run(params, paths: Paths) -> dict:
     if task.type == "mcqa":   # the answer key's letters: a control that teaches one letter would show here
         metrics["answer_letters"] = {letter: sum(s["answer"] == letter for s in samples)
                                      for letter in sorted({s["answer"] for s in samples})}
+    metrics["seconds"] = round(time.perf_counter() - started, 1)
     write_metrics(paths.metrics, metrics)
     logging.info("control: %d items from %s (%s supervision)", n, p.path, task.supervision)
     return metrics

@@ -19,6 +19,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
 FORMS = ("letter", "cloze", "cloze_norm")
+TRAIN_STAGES = ("train", "train_fewshot", "train_control")   # synthetic data, the few-shots, human data
 COLOURS = {"corpus": "#d0d0d0", "selected": "#4c78a8", "synthetic": "#f58518", "fewshot": "#e45756"}
 EVAL_COLOURS = ["#54a24b", "#b279a2", "#9d755d", "#72b7b2"]
 
@@ -203,7 +204,10 @@ def accounting_rows(m: dict[str, dict | None]) -> list[list]:
     if m.get("filter"):
         rows.append(["filter", f"{m['filter']['available']} of {m['filter']['retrieved']} available", "—", "—",
                      fmt(m["filter"].get("seconds"), ".1f")])
-    for name in ("train", "train_fewshot"):
+    if m.get("control"):
+        c = m["control"]
+        rows.append(["control", f"{c['n']} human items ({c['supervision']})", "—", "—", fmt(c.get("seconds"), ".1f")])
+    for name in TRAIN_STAGES:
         if m.get(name):
             t = m[name]
             rows.append([name, f"{t['examples']} examples, {t['steps']} steps", "—",
@@ -297,7 +301,7 @@ def open_set_section(set_name: str, report: dict) -> list[str]:
 
 def build(metrics_dir: Path, figures_dir: Path) -> str:
     """The report's HTML; every figure is also written to ``figures_dir`` as a PNG."""
-    names = ("prepare", "embed", "retrieve", "generate", "filter", "train", "train_fewshot", "eval", "coverage")
+    names = ("prepare", "embed", "retrieve", "generate", "filter", "control", *TRAIN_STAGES, "eval", "coverage")
     m = {name: read_json(metrics_dir / f"{name}.json") for name in names}
     figures_dir.mkdir(parents=True, exist_ok=True)
     parts: list[str] = []
@@ -330,7 +334,7 @@ def build(metrics_dir: Path, figures_dir: Path) -> str:
     if funnel:
         parts.append("<h2>Filter funnel</h2>")
         figure("filter_funnel", funnel_figure(funnel), "filter funnel")
-    curves = {name: rows for name in ("train", "train_fewshot")
+    curves = {name: rows for name in TRAIN_STAGES
               if (rows := read_csv(metrics_dir / f"{name}_loss.csv"))}
     if curves:
         parts.append("<h2>Training</h2>")

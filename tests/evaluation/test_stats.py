@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from synthcraft.evaluation.stats import (mcnemar_exact, minimum_detectable_difference, paired_bootstrap,
-                                         wilson_interval)
+from synthcraft.evaluation.stats import (items_for_difference, mcnemar_exact, minimum_detectable_difference,
+                                         paired_bootstrap, wilson_interval)
 
 
 def test_wilson_against_published_values():
@@ -40,6 +40,16 @@ def test_minimum_detectable_difference():
     # four times the items, half the detectable difference
     big = minimum_detectable_difference(np.tile(diff, 4), np.zeros(400))
     assert big == pytest.approx(minimum_detectable_difference(diff, np.zeros(100)) / 2, rel=0.01)
+
+
+def test_items_for_a_difference_inverts_the_detectable_difference():
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 2, 500), rng.integers(0, 2, 500)
+    needed = items_for_difference(a, b, 0.02)
+    # at that many items (same spread) the detectable difference is 2 points
+    assert 2.8016 * (a - b).std(ddof=1) / np.sqrt(needed) == pytest.approx(0.02, rel=0.01)
+    assert items_for_difference(a, b, 0.04) == pytest.approx(needed / 4, rel=0.01)
+    assert items_for_difference(a, a) is None          # never differ: no number of items shows a difference
 
 
 def test_across_seeds_t_tests():

@@ -55,6 +55,16 @@ def minimum_detectable_difference(a: np.ndarray, b: np.ndarray) -> float:
     return float((Z_95 + Z_POWER_80) * diff.std(ddof=1) / math.sqrt(len(diff)))
 
 
+def items_for_difference(a: np.ndarray, b: np.ndarray, difference: float = 0.02) -> int | None:
+    """How many items the same paired test would need to detect ``difference`` with 80% power, at
+    the observed spread of per-item differences (None when the two never differ on an item)."""
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    spread = diff.std(ddof=1) if len(diff) > 1 else 0.0
+    if spread == 0:
+        return None
+    return math.ceil(((Z_95 + Z_POWER_80) * spread / difference) ** 2)
+
+
 def across_seeds(values: list[float], other: list[float] | float, paired: bool = True) -> dict:
     """A model trained with several seeds against ``other``: a number (base, which has no training
     seed), a list paired seed by seed (a model trained with the same seeds), or, with

@@ -9,7 +9,8 @@ import numpy as np
 
 from synthcraft.evaluation.items import LETTERS
 from synthcraft.evaluation.scoring import FORMS, OptionScores
-from synthcraft.evaluation.stats import mcnemar_exact, minimum_detectable_difference, paired_bootstrap, wilson_interval
+from synthcraft.evaluation.stats import (items_for_difference, mcnemar_exact, minimum_detectable_difference,
+                                        paired_bootstrap, wilson_interval)
 
 
 @dataclass
@@ -106,6 +107,7 @@ def compare(a: Scored, b: Scored, form: str, resamples: int = 10000) -> dict:
         "only_first_right": only_a, "only_second_right": only_b,
         "mcnemar_p": round(mcnemar_exact(only_a, only_b), 6),
         "minimum_detectable_difference": round(minimum_detectable_difference(right_a, right_b), 4),
+        "items_for_2_points": items_for_difference(right_a, right_b, 0.02),
         "logprob_difference": round(float(logp_a.mean() - logp_b.mean()), 4),
         "logprob_difference_ci95": [round(logp_low, 4), round(logp_high, 4)],
     }
