@@ -168,7 +168,9 @@ def test_repo_params_parse():
     evaluate = parsed["evaluate"]
     assert evaluate.reference in evaluate.models
     assert ("synthcraft", "fewshot_baseline") in evaluate.comparisons()
-    assert ("fewshot_baseline", "human") in evaluate.comparisons() and ("human", "human") not in evaluate.comparisons()
+    assert ("human", "fewshot_baseline") in evaluate.comparisons() and ("synthcraft", "human") in evaluate.comparisons()
+    assert ("fewshot_baseline", "human") not in evaluate.comparisons()   # each pair once
+    assert ("human", "human") not in evaluate.comparisons()
     assert evaluate.adapters("bioqa") == {"fewshot_baseline": "models/adapters/bioqa-fewshot",   # where train,
                                           "synthcraft": "models/adapters/bioqa",                 # train_fewshot and
                                           "human": "models/adapters/bioqa-human"}                # train_control write

@@ -172,7 +172,7 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
             assert low <= report[form]["accuracy"] <= high and report[form]["n"] == 24
     assert set(bio["comparisons"]) == {"fewshot_baseline_vs_base", "synthcraft_vs_base", "human_vs_base",
                                        "synthcraft_vs_fewshot_baseline", "human_vs_fewshot_baseline",
-                                       "fewshot_baseline_vs_human", "synthcraft_vs_human"}
+                                       "synthcraft_vs_human"}
     for comparison in bio["comparisons"].values():
         for form in ("letter", "cloze", "cloze_norm"):
             assert 0 <= comparison[form]["mcnemar_p"] <= 1

@@ -103,10 +103,12 @@ class EvaluateParams:
 
     def comparisons(self) -> list[tuple[str, str]]:
         """(model, other) pairs: every model against base, against the reference and against the
-        positive control."""
+        positive control; each pair of models once (the reference against the control, not also
+        the control against the reference)."""
         pairs = [(name, "base") for name in self.models]
         for other in dict.fromkeys([self.reference, self.control]):
-            pairs += [(name, other) for name in self.models if other not in (None, name)]
+            pairs += [(name, other) for name in self.models
+                      if other not in (None, name) and (other, name) not in pairs]
         return pairs
 
 
