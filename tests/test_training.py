@@ -15,10 +15,11 @@ SAMPLES = [{"question": f"Which number comes after {i} when counting up by one?"
 
 
 def test_only_the_answer_is_learned(smollm2_tokenizer):
-    row = tokenize_chat(smollm2_tokenizer, mcqa.TASK.messages(SAMPLES[0]), max_length=512)
-    learned = [t for t, label in zip(row["input_ids"], row["labels"]) if label != -100]
-    assert smollm2_tokenizer.decode(learned).startswith("A<|im_end|>")
-    assert len(row["input_ids"]) == len(row["labels"]) == len(row["attention_mask"])
+    for supervision, answer in (("letter_text", "A. 1"), ("letter", "A")):
+        row = tokenize_chat(smollm2_tokenizer, mcqa.TASK.messages(SAMPLES[0], supervision), max_length=512)
+        learned = [t for t, label in zip(row["input_ids"], row["labels"]) if label != -100]
+        assert smollm2_tokenizer.decode(learned).startswith(answer + "<|im_end|>")   # the answer, in its form
+        assert len(row["input_ids"]) == len(row["labels"]) == len(row["attention_mask"])
 
 
 def test_training_reduces_loss_and_the_adapter_reloads_identically(tiny_base, tmp_path):
