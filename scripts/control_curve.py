@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 from synthcraft.control import ControlParams, human_samples
-from synthcraft.evaluation import EvaluateParams, load_model
-from synthcraft.evaluation.scoring import FORMS, score_items
+from synthcraft.evaluation import EvaluateParams
+from synthcraft.evaluation.runner import run_models
+from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.summaries import Scored, accuracy, compare
 from synthcraft.files import atomic_write_text
-from synthcraft.models import load_tokenizer
 from synthcraft.params import load_section
 from synthcraft.runtime import machine, setup_logging
 from synthcraft.tasks import TaskParams
@@ -30,10 +30,11 @@ from synthcraft.training import TrainParams, train_lora
 
 
 def score(name: str, base: str, adapter, items: list[dict], batch_size: int) -> tuple[Scored, float]:
+    """One model on the items through evaluate's own loop (float32 on the CPU), and the seconds it took."""
     started = time.perf_counter()
-    model = load_model(base, adapter, "cpu")
-    scored = Scored(items, score_items(model, load_tokenizer(base), items, batch_size, name))
-    return scored, time.perf_counter() - started
+    scored, _ = run_models({name: (base, adapter)}, {"items": items}, {}, batch_size=batch_size, device="cpu",
+                           bf16=False)
+    return scored["items"][name], time.perf_counter() - started
 
 
 def arm_report(scored: Scored, base: Scored, resamples: int) -> dict:
