@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from synthcraft import assets
-from synthcraft.methods.embedder.evaluation import TasksParams
+from synthcraft.methods.embedder.tasks import TasksParams
 from synthcraft.store import StoreInfo
 
 REPO = Path(__file__).resolve().parents[1]
@@ -249,7 +249,7 @@ def merge(into: dict, values: dict) -> None:
 def method_repo(repo: Path, profile: str) -> Path:
     """A DVC project in ``repo`` (a fresh git repo) with the project's pipelines, sources and
     params, ``profiles/<profile>.yaml`` merged into params.yaml: where a method's tiny run goes."""
-    for item in ("dvc.yaml", "params.yaml", "stages", "src", "pipelines", "data/fewshots", "data/raw", ".gitignore",
+    for item in ("dvc.yaml", "params.yaml", "stages", "src", "pipelines", "data/fewshots", "data/raw", "data/eval", ".gitignore",
                  ".dvcignore"):
         source = REPO / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
@@ -274,7 +274,8 @@ def ran_stages(output):
 
 # --- the embedder's task folders: a small corpus and MMLU-like rows (test_embedder_*)
 
-SMALL = TasksParams(heldout_share=0.5, retrieval_queries=6, classification_train_per_topic=8,
+SMALL_HELDOUT = 0.5   # share of eval_corpus() documents the retrieval task is built from
+SMALL = TasksParams(retrieval_queries=6, classification_train_per_topic=8,
                     classification_test_per_topic=4, samples_per_label=4, n_experiments=2, clustering_sets=2,
                     clustering_topics_per_set=3, clustering_per_topic=5, pairs_per_topic=2, min_topic_questions=10)
 SUBJECTS = {"astronomy": "planets stars orbit telescope galaxy", "cooking": "bread oven flour butter sauce",

@@ -4,12 +4,13 @@ import json
 import numpy as np
 import pytest
 
-from conftest import SMALL, eval_corpus as corpus, eval_mmlu as mmlu
+from conftest import SMALL, SMALL_HELDOUT, eval_corpus as corpus, eval_mmlu as mmlu
 from synthcraft import assets
-from synthcraft.methods.embedder.evaluation import (EmbedderEvaluateParams, TaskFolderError, build_tasks, evaluate_models,
-                                       load_task, paired_comparison, sentences)
 from synthcraft.files import read_jsonl
+from synthcraft.methods.embedder.evaluation import (EmbedderEvaluateParams, TaskFolderError, evaluate_models, load_task,
+                                                    paired_comparison)
 from synthcraft.methods.embedder.splits import is_heldout
+from synthcraft.methods.embedder.tasks import build_tasks, sentences
 
 
 
@@ -17,7 +18,7 @@ from synthcraft.methods.embedder.splits import is_heldout
 def task_dirs(tmp_path_factory):
     out = tmp_path_factory.mktemp("tasks")
     rows = corpus()
-    sizes = build_tasks(out, rows, mmlu(), SMALL)
+    sizes = build_tasks(out, rows, mmlu(), SMALL, SMALL_HELDOUT)
     assert set(sizes) == {"WikiSentenceRetrieval", "MMLUTopicClassification", "MMLUTopicClustering", "MMLUAnswerPairs"}
     return out, rows
 
@@ -25,7 +26,7 @@ def task_dirs(tmp_path_factory):
 def test_built_tasks_keep_their_parts_apart(task_dirs):
     out, rows = task_dirs
     retrieval = out / "WikiSentenceRetrieval"
-    heldout = {r["doc_id"]: r["text"] for r in rows if is_heldout(r["doc_id"], SMALL.heldout_share)}
+    heldout = {r["doc_id"]: r["text"] for r in rows if is_heldout(r["doc_id"], SMALL_HELDOUT)}
     docs = {r["id"]: r["text"] for r in read_jsonl(retrieval / "corpus.jsonl")}
     assert set(docs) == set(heldout)                           # only held-out documents
     for query, qrel in zip(read_jsonl(retrieval / "queries.jsonl"), read_jsonl(retrieval / "qrels.jsonl")):
@@ -45,7 +46,7 @@ def test_missing_files_name_the_fix(tmp_path, task_dirs):
         load_task(tmp_path)
     (tmp_path / "task.json").write_text(json.dumps({"name": "X", "type": "Retrieval"}))
     (tmp_path / "queries.jsonl").write_text("")
-    with pytest.raises(TaskFolderError, match="missing corpus.jsonl, qrels.jsonl.*embedder_tasks"):
+    with pytest.raises(TaskFolderError, match="missing corpus.jsonl, qrels.jsonl.*dvc repro"):
         load_task(tmp_path)
     (tmp_path / "task.json").write_text(json.dumps({"name": "X", "type": "Reranking"}))
     with pytest.raises(TaskFolderError, match="'Reranking' is not one of"):

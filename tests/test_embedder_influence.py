@@ -98,11 +98,12 @@ def test_one_cell_trains_on_base_plus_its_categories_and_scores(tmp_path, monkey
 
     from conftest import TOPICS, load_stage
     from synthcraft.methods.embedder.training import EmbedderTrainParams
-    from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams, build_tasks
-    from conftest import SMALL, eval_corpus as corpus, eval_mmlu as mmlu
+    from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams
+    from synthcraft.methods.embedder.tasks import build_tasks
+    from conftest import SMALL, SMALL_HELDOUT, eval_corpus as corpus, eval_mmlu as mmlu
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    build_tasks(tmp_path / "tasks", corpus(), mmlu(), SMALL)
+    build_tasks(tmp_path / "tasks", corpus(), mmlu(), SMALL, SMALL_HELDOUT)
     names = list(TOPICS)
     row = lambda i, category: {"category": category, "query": TOPICS[names[i]][0], "positive": TOPICS[names[i]][1],
                                "negative": TOPICS[names[(i + 1) % 10]][1]}

@@ -47,7 +47,8 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     result = run(repo, "dvc", "repro", PIPELINE)
     assert teacher.missed == 0 and teacher.served + teacher.recorded == 8 + 32  # brainstorm + instances
     assert set(stages(result.stdout)) == {  # upstream default stages included
-        "prepare", "embed", *(f"embedder_{s}" for s in ("tasks", "brainstorm", "instances", "mine", "train", "evaluate"))}
+        "prepare", "embed", *(f"embedder_{s}" for s in ("tasks", "benchmarks", "brainstorm", "instances", "mine", "train",
+                                                        "control", "train_control", "evaluate"))}
     instances = json.loads((repo / "metrics/embedder/instances.json").read_text())
     assert instances["requests"] == 32 and instances["instances"] + sum(instances["rejected"].values()) == 32
     mine = json.loads((repo / "metrics/embedder/mine.json").read_text())
@@ -55,12 +56,23 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     rows = [json.loads(line) for line in (repo / "data/embedder/train.jsonl").read_text().splitlines()]
     assert rows and all(r["negative"] and r["negative"] != r["positive"] for r in rows)
     assert (repo / "models/embedder/config_sentence_transformers.json").exists()
+    control = json.loads((repo / "metrics/embedder/control.json").read_text())
+    assert control["n"] == len(rows) and control["rows"] + control["no_negative"] == len(rows)   # sized by the synthetic set
     report = json.loads((repo / "metrics/embedder/evaluate.json").read_text())
+    assert report["models"] == ["base", "trained", "human"]
     assert set(report["tasks"]) == {"WikiSentenceRetrieval", "MMLUTopicClassification", "MMLUTopicClustering",
-                                    "MMLUAnswerPairs"}
+                                    "MMLUAnswerPairs", "STSBenchmark", "Banking77Classification",
+                                    "Banking77Clustering", "SciQRetrieval"}
     for task in report["tasks"].values():
-        assert 0 <= task["base"] <= 1 and task["difference"] == pytest.approx(task["trained"] - task["base"], abs=1e-4)
-    assert (repo / "metrics/embedder/mteb/trained/WikiSentenceRetrieval.json").exists()
+        assert -1 <= task["base"] <= 1 and set(task["comparisons"]) == {"trained - base", "human - base", "trained - human"}
+        for pair, result in task["comparisons"].items():
+            a, b = pair.split(" - ")
+            assert result["difference"] == pytest.approx(task[a] - task[b], abs=1e-4)
+            assert result["minimum_detectable_difference"] >= 0   # 0 where two models score every item alike
+    assert report["tasks"]["STSBenchmark"]["group"] == "benchmark" and "against_chance" in report["tasks"]["STSBenchmark"]
+    means = report["mean"]["all"]
+    assert set(means["tasks"]) == set(report["tasks"]) - set(report["at_chance"])   # a task at chance is left out
+    assert (repo / "metrics/embedder/mteb/human/SciQRetrieval.json").exists()
     diff = run(repo, "dvc", "metrics", "show").stdout
     assert "metrics/embedder/evaluate.json" in diff
 
@@ -71,4 +83,5 @@ def test_only_what_changed_reruns(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["embedder_train"]["learning_rate"] = 3.0e-5
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["embedder_train", "embedder_evaluate"]
+    assert sorted(stages(run(repo, "dvc", "repro", PIPELINE).stdout)) == ["embedder_evaluate", "embedder_train",
+                                                                          "embedder_train_control"]

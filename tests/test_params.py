@@ -112,7 +112,10 @@ def section_classes() -> dict:
     from synthcraft.methods.craft.retrieval import RetrieveParams
     from synthcraft.models import BaseParams
     from synthcraft.methods.embedder.training import EmbedderTrainParams
-    from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams, TasksParams
+    from synthcraft.methods.embedder.control import EmbedderControlParams
+    from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams
+    from synthcraft.methods.embedder.splits import SplitParams
+    from synthcraft.methods.embedder.tasks import BenchmarksParams, TasksParams
     from synthcraft.methods.embedder.influence import InfluenceParams
     from synthcraft.methods.embedder.mining import MineParams
     from synthcraft.methods.embedder.prompts import BrainstormParams, InstancesParams
@@ -136,7 +139,8 @@ def section_classes() -> dict:
     return {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
             "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
             "train_fewshot": FewshotTrainParams, "control": ControlParams, "evaluate": EvaluateParams, "judge": JudgeParams, "coverage": CoverageParams,
-            "ray": RayParams, "embedder_tasks": TasksParams, "embedder_brainstorm": BrainstormParams,
+            "ray": RayParams, "embedder_split": SplitParams, "embedder_tasks": TasksParams,
+            "embedder_benchmarks": BenchmarksParams, "embedder_control": EmbedderControlParams, "embedder_brainstorm": BrainstormParams,
             "embedder_instances": InstancesParams, "embedder_mine": MineParams, "embedder_train": EmbedderTrainParams,
             "embedder_evaluate": EmbedderEvaluateParams, "embedder_influence": InfluenceParams, "embedsdg_pool": PoolParams,
             "embedsdg_student": (StudentParams, "train"), "embedsdg_embed": EmbedsdgEmbedParams, "embedsdg_regions": RegionsParams,

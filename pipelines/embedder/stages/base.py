@@ -13,10 +13,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from synthcraft.embedders import Encoder
-from synthcraft.methods.embedder.evaluation import TasksParams
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embedder.influence import InfluenceParams, title_pairs
 from synthcraft.methods.embedder.mining import MineParams, mine_negatives
+from synthcraft.methods.embedder.splits import SplitParams
 from synthcraft.runtime import setup_logging
 from synthcraft.sharding import check_model, open_store
 from synthcraft.stage import load_params, parse_paths, write_metrics
@@ -35,11 +35,11 @@ def run(params, paths: Paths) -> dict:
     corpus = pq.read_table(paths.corpus, columns=["doc_id", "text", "title"]).to_pylist()
     used = {r["doc_id"] for r in read_jsonl(paths.instances) if r.get("doc_id")}
     pairs = title_pairs(corpus, params.embedder_influence.base_rows, params.embedder_influence.seed,
-                        params.embedder_tasks.heldout_share, used)
+                        params.embedder_split.heldout_share, used)
     with open_store(paths.store) as store:
         encoder = Encoder(check_model(store), precision="float32")
         rows, stats = mine_negatives(pairs, store, encoder, {r["doc_id"]: r["text"] for r in corpus},
-                                     params.embedder_mine, params.embedder_tasks.heldout_share)
+                                     params.embedder_mine, params.embedder_split.heldout_share)
     write_jsonl(paths.out, rows)
     write_metrics(paths.metrics, stats)
     logging.info("base set: %d rows %s", len(rows), stats)
@@ -48,7 +48,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(embedder_influence=InfluenceParams, embedder_mine=MineParams, embedder_tasks=TasksParams), parse_paths(Paths, __doc__))
+    run(load_params(embedder_influence=InfluenceParams, embedder_mine=MineParams, embedder_split=SplitParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -1,62 +1,96 @@
-"""embedder_evaluate: base embedder against the trained one on the local mteb tasks, item by item.
+"""embedder_evaluate: the base embedder, the one trained on synthetic rows and the human-data control,
+on the local tasks and the shipped benchmarks, item by item.
 
     dvc repro pipelines/embedder/dvc.yaml:embedder_evaluate
     dvc exp run -S 'embedder_evaluate.hub_tasks=["STSBenchmark","SciFact"]' pipelines/embedder/dvc.yaml   # with the hub
-    python pipelines/embedder/stages/evaluate.py --model models/embedder --tasks data/embedder/mteb_tasks
+    python pipelines/embedder/stages/evaluate.py --model models/embedder --control models/embedder-human
 
-mteb runs every task folder in data/embedder/mteb_tasks/ for both models; its result JSON lands in
-metrics/embedder/mteb/<model>/ (git-tracked), its predictions in data/embedder/eval/. metrics/embedder/evaluate.json
-holds each task's scores, the trained-minus-base difference with a 95% paired bootstrap interval
-and p-value, and the same for the mean over tasks (tasks resampled jointly, replicate by replicate).
+mteb runs every task folder in data/embedder/mteb_tasks/ (local) and data/embedder/benchmarks/ for
+each model; its result JSON lands in metrics/embedder/mteb/<model>/ (git-tracked), its predictions
+in data/embedder/eval/. metrics/embedder/evaluate.json holds, per task, each model's score, each
+model's score against chance where the task has one, and every comparison (trained - base,
+human - base, trained - human) with a 95% paired bootstrap interval, p-value, minimum detectable
+difference and the items a 2-point difference would need. A task where every model is at chance
+(its interval against chance holds 0) is reported but left out of the means, so it cannot dilute
+them; the means (all tasks, local, benchmarks) resample the tasks jointly, replicate by replicate.
 """
 import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
+from synthcraft.methods.embedder.evaluation import (EmbedderEvaluateParams, against_chance, bootstrap_differences,
+                                                    evaluate_models, read_spec, size, summarize)
 from synthcraft.methods.embedder.training import EmbedderTrainParams
-from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams, bootstrap_differences, evaluate_models, read_spec, summarize
-
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
+
+PAIRS = (("trained", "base"), ("human", "base"), ("trained", "human"))
 
 
 @dataclass
 class Paths:
     tasks: Path = Path("data/embedder/mteb_tasks")
+    benchmarks: Optional[Path] = Path("data/embedder/benchmarks")
     model: Path = Path("models/embedder")
+    control: Optional[Path] = Path("models/embedder-human")
     results: Path = Path("metrics/embedder/mteb")
     predictions: Path = Path("data/embedder/eval")
     metrics: Path = Path("metrics/embedder/evaluate.json")
     scores_csv: Path = Path("metrics/embedder/scores.csv")
 
 
-def compare(scores: dict, items: dict, task_dirs: list[Path], resamples: int) -> dict:
-    report, replicates, observed = {}, [], []
-    for task_dir in task_dirs:
+def task_folders(paths: Paths) -> dict[Path, str]:
+    """Each task folder with its group ("local" or "benchmark")."""
+    groups = {d: "local" for d in sorted(paths.tasks.iterdir()) if d.is_dir()}
+    if paths.benchmarks is not None:
+        groups.update({d: "benchmark" for d in sorted(paths.benchmarks.iterdir()) if d.is_dir()})
+    return groups
+
+
+def compare(scores: dict, items: dict, groups: dict[Path, str], resamples: int) -> dict:
+    models = list(scores)
+    pairs = [(a, b) for a, b in PAIRS if a in models and b in models]
+    report, replicates = {}, {}
+    for seed, (task_dir, group) in enumerate(groups.items()):
         spec = read_spec(task_dir)
         name = spec["name"]
-        difference, diffs = bootstrap_differences(items["trained"][name], items["base"][name], resamples,
-                                                  seed=len(report))
-        replicates.append(diffs)
-        observed.append(difference)
-        report[name] = {"type": spec["type"], "main_score": spec["main_score"], "base": scores["base"][name],
-                        "trained": scores["trained"][name], **summarize(difference, diffs,
-                                                                        len(items["base"][name].get("values") or
-                                                                            items["base"][name].get("labels")))}
-    mean = {"base": round(float(np.mean([t["base"] for t in report.values()])), 5),
-            "trained": round(float(np.mean([t["trained"] for t in report.values()])), 5),
-            **summarize(float(np.mean(observed)), np.mean(replicates, axis=0))}
-    return {"tasks": report, "mean": mean}
+        row = {"type": spec["type"], "main_score": spec["main_score"], "group": group,
+               **{m: scores[m][name] for m in models}, "comparisons": {}}
+        chance = {m: against_chance(items[m][name], resamples, seed) for m in models}
+        if all(c is not None for c in chance.values()):
+            row["against_chance"] = chance
+            row["at_chance"] = all(c["at_chance"] for c in chance.values())
+        for a, b in pairs:
+            difference, diffs = bootstrap_differences(items[a][name], items[b][name], resamples, seed=seed)
+            row["comparisons"][f"{a} - {b}"] = summarize(difference, diffs, size(items[a][name]))
+            replicates[(name, a, b)] = (difference, diffs)
+        report[name] = row
+    means = {}
+    for label, wanted in (("all", {"local", "benchmark"}), ("local", {"local"}), ("benchmark", {"benchmark"})):
+        names = [n for n, r in report.items() if r["group"] in wanted and not r.get("at_chance")]
+        if not names:
+            continue
+        mean = {"tasks": names, **{m: round(float(np.mean([report[n][m] for n in names])), 5) for m in models},
+                "comparisons": {}}
+        for a, b in pairs:
+            observed = float(np.mean([replicates[(n, a, b)][0] for n in names]))
+            mean["comparisons"][f"{a} - {b}"] = summarize(observed, np.mean([replicates[(n, a, b)][1] for n in names], axis=0))
+        means[label] = mean
+    return {"models": models, "tasks": report, "at_chance": [n for n, r in report.items() if r.get("at_chance")],
+            "mean": means}
 
 
 def run(params, paths: Paths) -> dict:
-    task_dirs = sorted(d for d in paths.tasks.iterdir() if d.is_dir())
+    groups = task_folders(paths)
     models = {"base": params.embedder_train.base_model, "trained": str(paths.model)}
-    outcome = evaluate_models(models, task_dirs, paths.predictions, paths.results, params.embedder_evaluate)
-    report = compare(outcome["scores"], outcome["items"], task_dirs, params.embedder_evaluate.bootstrap_resamples)
+    if paths.control is not None:
+        models["human"] = str(paths.control)
+    outcome = evaluate_models(models, list(groups), paths.predictions, paths.results, params.embedder_evaluate)
+    report = compare(outcome["scores"], outcome["items"], groups, params.embedder_evaluate.bootstrap_resamples)
     report["hub_tasks"] = {t: {m: outcome["scores"][m].get(t) for m in models} for t in params.embedder_evaluate.hub_tasks}
     write_metrics(paths.metrics, report)
     with open(paths.scores_csv, "w", newline="") as fh:
@@ -65,10 +99,14 @@ def run(params, paths: Paths) -> dict:
         for task, row in report["tasks"].items():
             writer.writerows([[task, m, row[m]] for m in models])
     for task, row in report["tasks"].items():
-        logging.info("%-26s base %.4f trained %.4f diff %+.4f CI %s p %s", task, row["base"], row["trained"],
-                     row["difference"], row["ci95"], row["p_value"])
-    logging.info("mean: base %.4f trained %.4f diff %+.4f CI %s", report["mean"]["base"], report["mean"]["trained"],
-                 report["mean"]["difference"], report["mean"]["ci95"])
+        logging.info("%-26s %s%s", task, "  ".join(f"{m} {row[m]:.4f}" for m in models),
+                     "  (every model at chance)" if row.get("at_chance") else "")
+        for pair, c in row["comparisons"].items():
+            logging.info("    %-16s %+.4f CI %s  detectable %s", pair, c["difference"], c["ci95"],
+                         c.get("minimum_detectable_difference"))
+    for label, mean in report["mean"].items():
+        logging.info("mean (%s, %d tasks): %s", label, len(mean["tasks"]),
+                     "  ".join(f"{pair} {c['difference']:+.4f} CI {c['ci95']}" for pair, c in mean["comparisons"].items()))
     return report
 
 

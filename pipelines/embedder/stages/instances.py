@@ -4,7 +4,7 @@
     dvc exp run -S embedder_instances.grounded=false pipelines/embedder/dvc.yaml   # the paper's mode: the teacher writes all three
 
 Grounded (default): each instance gets its own training document (never a held-out one, see
-embedder_tasks.heldout_share); the teacher writes the missing side (see methods/embedder/prompts.py). Every
+embedder_split.heldout_share); the teacher writes the missing side (see methods/embedder/prompts.py). Every
 instance is checked against its category's length rules; rejects are counted by reason.
 Resumable: parts in cache/embedder_instances/.
 """
@@ -15,14 +15,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from synthcraft.cluster import RayParams
-from synthcraft.methods.embedder.evaluation import TasksParams
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.generation import GenerateParams, run_requests
 from synthcraft.methods.embedder.collect import collect_instances
 from synthcraft.methods.embedder.prompts import InstancesParams, instance_requests
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
-from synthcraft.methods.embedder.splits import is_heldout
+from synthcraft.methods.embedder.splits import SplitParams, is_heldout
 from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.teacher import make_teacher
 
@@ -42,7 +41,7 @@ def run(params, paths: Paths) -> dict:
     documents = []
     if p.grounded:
         rows = pq.read_table(paths.corpus, columns=["doc_id", "text"]).to_pylist()
-        documents = sorted((r for r in rows if not is_heldout(r["doc_id"], params.embedder_tasks.heldout_share)),
+        documents = sorted((r for r in rows if not is_heldout(r["doc_id"], params.embedder_split.heldout_share)),
                            key=lambda r: r["doc_id"])
     pairs = instance_requests(p, read_jsonl(paths.tasks), documents, load_tokenizer(g.tokenizer or g.model),
                               model=g.model, sampling=g.sampling)
@@ -64,7 +63,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(generate=GenerateParams, embedder_instances=InstancesParams, embedder_tasks=TasksParams, ray=RayParams),
+    run(load_params(generate=GenerateParams, embedder_instances=InstancesParams, embedder_split=SplitParams, ray=RayParams),
         parse_paths(Paths, __doc__))
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from synthcraft.embedders import Encoder
-from synthcraft.methods.embedder.evaluation import TasksParams
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embedder.mining import MineParams, mine_negatives
+from synthcraft.methods.embedder.splits import SplitParams
 from synthcraft.runtime import setup_logging
 from synthcraft.sharding import check_model, open_store
 from synthcraft.stage import load_params, parse_paths, write_metrics
@@ -39,7 +39,7 @@ def run(params, paths: Paths) -> dict:
     texts = {r["doc_id"]: r["text"] for r in corpus}
     with open_store(paths.store) as store:
         encoder = Encoder(check_model(store), precision="float32")
-        rows, stats = mine_negatives(instances, store, encoder, texts, params.embedder_mine, params.embedder_tasks.heldout_share)
+        rows, stats = mine_negatives(instances, store, encoder, texts, params.embedder_mine, params.embedder_split.heldout_share)
     write_jsonl(paths.out, rows)
     write_metrics(paths.metrics, stats)
     logging.info("training rows %d: %s", len(rows), stats)
@@ -48,7 +48,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(embedder_mine=MineParams, embedder_tasks=TasksParams), parse_paths(Paths, __doc__))
+    run(load_params(embedder_mine=MineParams, embedder_split=SplitParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":
