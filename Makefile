@@ -46,7 +46,7 @@ repro: setup
 repro-tiny: setup
 	$(PY) scripts/exp_profile.py profiles/tiny.yaml
 
-# Synthetic data for embedders (README): its own DVC pipeline, which reuses prepare and embed.
+# Synthetic data for embedders (docs/embedder.md): its own DVC pipeline, which reuses prepare and embed.
 repro-embedder: setup
 	$(VENV)/bin/dvc repro pipelines/embedder/dvc.yaml
 
@@ -57,14 +57,14 @@ repro-embedder-tiny: setup
 repro-influence: setup
 	$(VENV)/bin/dvc repro pipelines/embedder/influence/dvc.yaml
 
-# Embedding-based SDG (README): its own DVC pipeline, starting from the default pipeline's base model.
+# Embedding-based SDG (docs/embedsdg.md): its own DVC pipeline, starting from the default pipeline's base model.
 repro-embedsdg: setup
 	$(VENV)/bin/dvc repro pipelines/embedsdg/dvc.yaml
 
 repro-embedsdg-tiny: setup
 	$(PY) scripts/exp_profile.py profiles/embedsdg-tiny.yaml pipelines/embedsdg/dvc.yaml
 
-# EmbGen (README): its own DVC pipeline, from the default pipeline's corpus, store and base model.
+# EmbGen (docs/embgen.md): its own DVC pipeline, from the default pipeline's corpus, store and base model.
 repro-embgen: setup
 	$(VENV)/bin/dvc repro pipelines/embgen/dvc.yaml
 

@@ -27,7 +27,7 @@ def test_counts_and_test_on_known_pairs():
     answers = list("ABCDABCDAB")
     first = rows(answers, list("ABCDABCDCC"))   # 8 right
     second = rows(answers, list("ABCAAAAAAB"))  # 6 right: items 0, 1, 2, 4, 8, 9
-    result = compare_runs(first, second, ["tuned"])["bio/tuned"]
+    result = compare_runs(first, second, ["tuned"], form="letter")["bio/tuned"]
     assert (result["accuracy_first"], result["accuracy_second"]) == (0.8, 0.6)
     assert (result["only_first_right"], result["only_second_right"]) == (4, 2)  # items 3,5,6,7 / items 8,9
     assert result["mcnemar_p"] == pytest.approx(44 / 64)  # exact two-sided binomial: 2 * P(X <= 2), X ~ B(6, 1/2)
@@ -72,13 +72,14 @@ def test_reads_two_git_revisions(tmp_path, monkeypatch, capsys):
     subprocess.run(["git", "add", "-A"], check=True)
     subprocess.run(["git", "commit", "-qm", "first"], check=True)
     write_items(repo / "metrics/eval_items.csv", rows(answers, list("AAAAAAAA")))
-    assert main(["HEAD", "workspace", "--json"]) == 0
+    assert main(["HEAD", "workspace", "--json", "--form", "letter"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["bio/tuned"]["accuracy_first"] == 1.0 and result["bio/tuned"]["accuracy_second"] == 0.25
-    assert main(["HEAD", "workspace", "--model", "tuned"]) == 0
+    assert main(["HEAD", "workspace", "--model", "tuned", "--form", "letter"]) == 0
     assert "| bio/tuned | 8 | 100.0% | 25.0% | +75.0 pts" in capsys.readouterr().out
-    assert main(["HEAD", "workspace", "--model", "tuned", "--form", "cloze_norm", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["bio/tuned"]["difference"] == 0  # cloze_norm column: all right
+    assert main(["HEAD", "workspace", "--model", "tuned", "--json"]) == 0  # default: the primary form
+    result = json.loads(capsys.readouterr().out)["bio/tuned"]
+    assert result["form"] == "cloze_norm" and result["difference"] == 0  # cloze_norm column: all right
     with pytest.raises(SystemExit, match="neither a git revision nor one DVC experiment"):
         main(["no-such-run", "HEAD"])
 
@@ -88,7 +89,7 @@ def test_tables_written_before_sets_and_cloze_still_compare():
     old = [{"item": "0", "item_key": "k0", "subject": "s", "answer": "A", "tuned": "A", "base": "B"},
            {"item": "1", "item_key": "k1", "subject": "s", "answer": "C", "tuned": "D", "base": "C"}]
     new = rows(list("AC"), list("AC"))
-    result = compare_runs(long_rows(old), new, ["tuned"])
+    result = compare_runs(long_rows(old), new, ["tuned"], form="letter")
     assert list(result) == ["default/tuned"]  # the single sets are matched although named differently
     assert (result["default/tuned"]["accuracy_first"], result["default/tuned"]["accuracy_second"]) == (0.5, 1.0)
     with pytest.raises(SystemExit, match="form 'cloze' is not in both runs"):

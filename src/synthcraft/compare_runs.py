@@ -8,7 +8,8 @@ evaluation items: which data helps, and by how much.
 Each run's ``metrics/eval_items.csv`` holds every model's answer per item and scoring form. For each
 evaluation set and model present in both runs: accuracies, their difference with a paired bootstrap
 95% interval, and the exact McNemar test on the discordant items, in one form (``--form``, default
-letter: the only form older runs have). Items are matched by set and question hash, never by position.
+the evaluate stage's primary form, cloze_norm; runs from before cloze scoring have only ``--form letter``).
+Items are matched by set and question hash, never by position.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import sys
 
 import numpy as np
 
+from synthcraft.evaluation import EvaluateParams
 from synthcraft.evaluation.stats import mcnemar_exact, paired_bootstrap
 
 ITEMS = "metrics/eval_items.csv"
@@ -63,7 +65,7 @@ def long_rows(rows: list[dict]) -> list[dict]:
 
 
 def compare_runs(rows_a: list[dict], rows_b: list[dict], models: list[str] | None = None,
-                 form: str = "letter") -> dict:
+                 form: str = EvaluateParams.primary) -> dict:
     """{"<set>/<model>": comparison} for every set and model both runs have (or the models named).
     A set present in only one run (or renamed) is matched to the other run's only set when each has one."""
     def index(rows):
@@ -120,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("first", help="git revision, DVC experiment name, or 'workspace'")
     parser.add_argument("second")
     parser.add_argument("--model", action="append", help="model column to compare (default: all shared)")
-    parser.add_argument("--form", default="letter", help="letter | cloze | cloze_norm (default: letter)")
+    parser.add_argument("--form", default=EvaluateParams.primary,
+                        help=f"letter | cloze | cloze_norm (default: {EvaluateParams.primary}, the primary form)")
     parser.add_argument("--items", default=ITEMS)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
     args = parser.parse_args(argv)
