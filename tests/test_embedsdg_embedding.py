@@ -63,12 +63,13 @@ def test_tsne_places_new_points_near_their_neighbours():
     assert not reducer.linear and reducer.explained_variance is None
 
 
-@pytest.mark.parametrize("method", ["pca", "svd", "tsne"])
-def test_a_saved_reducer_places_points_bit_for_bit_and_loads_without_pickle(tmp_path, method):
+@pytest.mark.parametrize("method, shape", [("pca", (40, 16)), ("svd", (40, 16)), ("tsne", (40, 16)),
+                                           ("pca", (332, 576)), ("svd", (332, 576))])   # the default run's size
+def test_a_saved_reducer_places_points_bit_for_bit_and_loads_without_pickle(tmp_path, method, shape):
     """The reducer travels from embedsdg_embed to embedsdg_decode as arrays and plain values (it was
-    a pickle, which runs code when loaded)."""
+    a pickle, which runs code when loaded), each in the memory layout the fitted map used."""
     rng = np.random.default_rng(0)
-    vectors, later = rng.normal(size=(40, 16)), rng.normal(size=(5, 16))
+    vectors, later = rng.normal(size=shape), rng.normal(size=(5, shape[1]))
     reducer = Reducer(method, 2, perplexity=5)
     reducer.fit(vectors)
     reducer.save(tmp_path / "reducer.npz")

@@ -40,7 +40,15 @@ class Reducer:
             return points
         self._map = (PCA(self.k, random_state=self.seed) if self.method == "pca"
                      else TruncatedSVD(self.k, random_state=self.seed))
-        return self._map.fit_transform(vectors)
+        points = self._map.fit_transform(vectors)
+        # scikit-learn leaves components_ a strided view, and a product with a view can take another
+        # BLAS path (other sums) than one with the row-major copy save() writes: a reloaded reducer
+        # placed points differently in the last bits (TruncatedSVD, scikit-learn 1.9). Row-major
+        # copies from the start give this reducer and every reloaded one the same arrays and layout.
+        for key, value in vars(self._map).items():
+            if isinstance(value, np.ndarray):
+                setattr(self._map, key, np.ascontiguousarray(value))
+        return points
 
     def transform(self, vectors: np.ndarray) -> np.ndarray:
         vectors = np.asarray(vectors, dtype=np.float64)
