@@ -48,6 +48,16 @@ def test_missing_files_name_the_fix(tmp_path, task_dirs):
     (tmp_path / "queries.jsonl").write_text("")
     with pytest.raises(TaskFolderError, match="missing corpus.jsonl, qrels.jsonl.*dvc repro"):
         load_task(tmp_path)
+    (tmp_path / "queries.jsonl").write_text('{"id": "q1", "text": "what is a cell?"}\n')
+    (tmp_path / "corpus.jsonl").write_text('{"id": "d1", "text": "A cell is..."}\n{"text": "no id"}\n')
+    (tmp_path / "qrels.jsonl").write_text('{"query_id": "q1", "doc_id": "d2", "score": 1}\n')
+    with pytest.raises(TaskFolderError, match=r"corpus.jsonl:2: missing id\. Fix: every line"):
+        load_task(tmp_path)
+    (tmp_path / "corpus.jsonl").write_text('{"id": "d1", "text": "A cell is..."}\n')
+    with pytest.raises(TaskFolderError, match=r"qrels.jsonl:1: doc_id 'd2' is not an id in corpus.jsonl"):
+        load_task(tmp_path)
+    (tmp_path / "qrels.jsonl").write_text('{"query_id": "q1", "doc_id": "d1", "score": 1}\n')
+    assert load_task(tmp_path).metadata.name == "X"
     (tmp_path / "task.json").write_text(json.dumps({"name": "X", "type": "Reranking"}))
     with pytest.raises(TaskFolderError, match="'Reranking' is not one of"):
         load_task(tmp_path)

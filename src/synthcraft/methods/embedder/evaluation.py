@@ -47,6 +47,39 @@ def read_spec(folder: Path) -> dict:
     return {"main_score": MAIN_SCORE[kind], **spec}
 
 
+ROW_KEYS = {  # what every line of a task file needs, by task type and file
+    "Retrieval": {"queries.jsonl": ("id", "text"), "corpus.jsonl": ("id", "text"),
+                  "qrels.jsonl": ("query_id", "doc_id", "score")},
+    "Classification": {"train.jsonl": ("text", "label"), "test.jsonl": ("text", "label")},
+    "Clustering": {"test.jsonl": ("sentences", "labels")},
+    "PairClassification": {"test.jsonl": ("sentence1", "sentence2", "label")},
+    "STS": {"test.jsonl": ("sentence1", "sentence2", "score")},
+}
+
+
+def check_rows(folder: Path, kind: str) -> None:
+    """Every line of every file holds its type's keys, and a retrieval task's qrels name queries and
+    documents that exist: a brought task fails here, naming file, line and fix, not deep in mteb."""
+    ids = {}
+    for name, keys in ROW_KEYS[kind].items():
+        rows = read_jsonl(folder / name)
+        if not rows:
+            raise TaskFolderError(f"{folder / name}: no rows. Fix: a {kind} task's {name} needs at least one line")
+        for line, row in enumerate(rows, 1):
+            missing = [k for k in keys if k not in row]
+            if missing:
+                raise TaskFolderError(f"{folder / name}:{line}: missing {', '.join(missing)}. Fix: every line of a "
+                                      f"{kind} task's {name} needs {', '.join(keys)}")
+        if name in ("queries.jsonl", "corpus.jsonl"):
+            ids[name] = {row["id"] for row in rows}
+    if kind == "Retrieval":
+        for line, row in enumerate(read_jsonl(folder / "qrels.jsonl"), 1):
+            for key, name in (("query_id", "queries.jsonl"), ("doc_id", "corpus.jsonl")):
+                if row[key] not in ids[name]:
+                    raise TaskFolderError(f"{folder / 'qrels.jsonl'}:{line}: {key} {row[key]!r} is not an id in "
+                                          f"{name}. Fix: add it there or drop the line")
+
+
 def load_task(folder: str | Path):
     """An mteb task instance reading ``folder`` (offline: nothing is fetched)."""
     from datasets import Dataset, DatasetDict
@@ -61,6 +94,7 @@ def load_task(folder: str | Path):
     folder = Path(folder)
     spec = read_spec(folder)
     kind = spec["type"]
+    check_rows(folder, kind)
     metadata = TaskMetadata(
         name=spec["name"], type=kind, main_score=spec["main_score"], description=spec.get("description", spec["name"]),
         reference=None, dataset={"path": f"local/{spec['name']}", "revision": "local"}, category="t2t",
