@@ -51,8 +51,11 @@ def test_embgen_pipeline_runs_end_to_end(repo):
     report = metrics(repo, "evaluate.json")
     closed = report["closed_book"]
     assert closed["items"] >= 1 and set(closed["models"]) == {"no_aug", *ARMS}
-    assert "mcnemar_p" in closed["comparisons"]["embgen_vs_one_doc"]["all"]
-    assert closed["by_kind"]["subject"] >= 20
+    assert closed["test"] == "seen" and closed["no_leak_control"] == "heldout"
+    for group in ("all", "seen", "heldout"):
+        assert "mcnemar_p" in closed["comparisons"]["embgen_vs_one_doc"][group]
+    assert closed["by_kind"]["seen/subject"] >= 20 and closed["by_kind"]["heldout/subject"] >= 20
+    assert closed["by_kind"]["seen"] == closed["by_kind"]["seen/subject"] + closed["by_kind"]["seen/masked_entity"]
     for model in report["open"]["models"].values():
         assert {"rouge1", "rougeL", "bleu1", "bleu4", "meteor", "answer_words"} <= set(model)
     assert report["tokens_spent"]["embgen"] <= 1500 and report["tokens_spent"]["no_aug"] == 0

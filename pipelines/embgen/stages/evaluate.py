@@ -6,7 +6,9 @@ closed-book test and the open questions, compared on the same items.
         -S judge.model=<strong model> pipelines/embgen/dvc.yaml       # with the judge
 
 Closed-book: the shared multiple-choice scorer (letter, cloze, length-normalised cloze), accuracy
-with Wilson 95% CIs, paired comparisons (bootstrap CI, exact McNemar). Open: greedy answers, BLEU-1/2/4,
+with Wilson 95% CIs, paired comparisons (bootstrap CI, exact McNemar), per group of items: "seen"
+(facts of the training text: the test), "heldout" (the held-out sentences: the no-leak control,
+expected flat), and each with its kind ("seen/masked_entity", ...); "all" pools both. Open: greedy answers, BLEU-1/2/4,
 ROUGE-1/2/L (shared lexical metrics), METEOR, answer length, paired bootstrap differences; with the
 judge on, its four ratings and Binary Accuracy with Wilson CIs and McNemar. Tokens each arm spent
 are copied beside the results, since every comparison is at equal budget.
@@ -29,6 +31,7 @@ from synthcraft.evaluation.summaries import accuracy, compare
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embgen import ARMS
 from synthcraft.methods.embgen.evaluation import COMPARISONS, MODELS, EmbgenEvaluateParams, meteor_scores
+from synthcraft.methods.embgen.items import SOURCES
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths, write_metrics
 
@@ -43,6 +46,13 @@ class Paths:
     metrics: Path = Path("metrics/embgen/evaluate.json")
     answers: Path = Path("metrics/embgen/answers.jsonl")
     plot: Path = Path("metrics/embgen/accuracy.csv")
+
+
+def item_groups(closed: list[dict]) -> dict[str, np.ndarray]:
+    """Masks of the closed-book groups: each source ("seen", "heldout") and each source/kind."""
+    keys = [[item["source"], f"{item['source']}/{item['kind']}"] for item in closed]
+    names = sorted({name for pair in keys for name in pair}, key=lambda n: (SOURCES.index(n.split("/")[0]), n))
+    return {name: np.array([name in pair for pair in keys]) for name in names}
 
 
 def run(params, paths: Paths) -> dict:
@@ -64,8 +74,9 @@ def run(params, paths: Paths) -> dict:
     report = {"primary": form, "bf16": bf16, "closed_book": {"items": len(closed), "models": {}, "comparisons": {}},
               "open": {"items": len(opened), "meteor_wordnet_synonyms": synonyms, "models": {}, "comparisons": {}},
               "judge": judge_stats or {"enabled": False}}
-    kinds = {kind: np.array([i["kind"] == kind for i in closed]) for kind in sorted({i["kind"] for i in closed})}
-    report["closed_book"]["by_kind"] = {kind: int(mask.sum()) for kind, mask in kinds.items()}
+    kinds = item_groups(closed)
+    report["closed_book"].update(test="seen", no_leak_control="heldout",
+                                 by_kind={kind: int(mask.sum()) for kind, mask in kinds.items()})
 
     for name, s in scored.items():
         report["closed_book"]["models"][name] = {

@@ -1,18 +1,20 @@
-"""embgen_items: the evaluation sets, from the held-out sentences only (see methods/embgen/items.py).
+"""embgen_items: the evaluation sets (see methods/embgen/items.py).
 
     dvc repro pipelines/embgen/dvc.yaml:embgen_items
 
 data/embgen/eval/closed_book.jsonl: masked-entity items (the true entity against the entities of
 its nearest pairs from other documents) and subject items (the document's title against its
-nearest documents' titles), four options each, scored by log-probability.
-data/embgen/eval/open.jsonl: "what do you know about <title>?" with the held-out sentence as reference.
+nearest documents' titles), four options each, scored by log-probability; each twice, from a
+sentence of the training text (source "seen": the test) and from the held-out sentence (source
+"heldout": the no-leak control).
+data/embgen/eval/open.jsonl: "what do you know about <title>?" with the training text as reference.
 """
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.files import read_jsonl, write_jsonl
-from synthcraft.methods.embgen.items import closed_book_items, open_items, subject_items
+from synthcraft.methods.embgen.items import SOURCES, closed_book_items, open_items, subject_items
 from synthcraft.methods.embgen.structure import pair_vectors
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths, write_metrics
@@ -29,22 +31,26 @@ class Paths:
 
 def run(params, paths: Paths) -> dict:
     docs, pairs = read_jsonl(paths.corpus), read_jsonl(paths.pairs)
-    masked, skipped = closed_book_items(docs, pairs, pair_vectors(paths.store, [p["pair_id"] for p in pairs]))
-    subjects, subject_skipped = subject_items(docs)
-    closed = masked + subjects
-    if not closed:
-        raise SystemExit(f"embgen_items: no closed-book item could be built ({dict(skipped)}). Fix: more documents "
+    vectors = pair_vectors(paths.store, [p["pair_id"] for p in pairs])
+    closed, stats = [], {}
+    for source in SOURCES:
+        masked, skipped = closed_book_items(docs, pairs, vectors, source=source)
+        subjects, subject_skipped = subject_items(docs, source=source)
+        closed += masked + subjects
+        stats[source] = {"masked_entity": len(masked), "subject": len(subjects),
+                         "masked_entity_skipped": dict(sorted(skipped.items())),
+                         "subject_skipped": dict(sorted(subject_skipped.items()))}
+    if not any(item["source"] == "seen" for item in closed):
+        raise SystemExit(f"embgen_items: no closed-book item could be built ({stats['seen']}). Fix: more documents "
                          "(embgen_corpus.docs_per_topic) or more pairs per document (embgen_extract.max_pairs)")
     opened = open_items(docs)
     write_jsonl(paths.out / "closed_book.jsonl", closed)
     write_jsonl(paths.out / "open.jsonl", opened)
-    stats = {"closed_book": len(closed), "masked_entity": len(masked), "subject": len(subjects),
-             "masked_entity_skipped": dict(sorted(skipped.items())),
-             "subject_skipped": dict(sorted(subject_skipped.items())), "open": len(opened),
+    stats = {"closed_book": len(closed), **stats, "open": len(opened),
              "answer_letters": {letter: sum(i["answer"] == letter for i in closed) for letter in "ABCD"}}
     write_metrics(paths.metrics, stats)
-    logging.info("items: %d masked-entity (skipped %s), %d subject, %d open", len(masked), dict(skipped),
-                 len(subjects), len(opened))
+    logging.info("items: %s, %d open", {source: {k: stats[source][k] for k in ("masked_entity", "subject")}
+                                        for source in SOURCES}, len(opened))
     return stats
 
 
