@@ -43,7 +43,7 @@ from synthcraft.files import atomic_write_text, read_jsonl, write_jsonl
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks import TaskParams
-from synthcraft.training import TRAINING_DATA
+from synthcraft.training import TRAINING_DATA, training_text
 
 
 @dataclass
@@ -112,8 +112,7 @@ def run(params, paths: Paths) -> dict:
 
 def contamination_by_model(models: dict[str, str], eval_texts: list[str]) -> dict:
     """5-gram overlap of each adapter's training data with the evaluation texts (CRAFT 5.3)."""
-    return {name: contamination([" ".join(m["content"] for m in row["messages"])
-                                 for row in read_jsonl(Path(adapter) / TRAINING_DATA)], eval_texts)
+    return {name: contamination([training_text(row) for row in read_jsonl(Path(adapter) / TRAINING_DATA)], eval_texts)
             for name, adapter in models.items()}
 
 

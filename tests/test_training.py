@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from synthcraft.tasks import mcqa
-from synthcraft.training import TrainParams, tokenize_chat, train_lora
+from synthcraft.evaluation.scoring import encode
+from synthcraft.training import TrainParams, tokenize_chat, tokenize_example, train_lora
 
 pytestmark = pytest.mark.slow
 
@@ -20,6 +21,20 @@ def test_only_the_answer_is_learned(smollm2_tokenizer):
         learned = [t for t, label in zip(row["input_ids"], row["labels"]) if label != -100]
         assert smollm2_tokenizer.decode(learned).startswith(answer + "<|im_end|>")   # the answer, in its form
         assert len(row["input_ids"]) == len(row["labels"]) == len(row["attention_mask"])
+
+
+def test_cloze_supervision_teaches_the_tokens_the_cloze_form_scores(smollm2_tokenizer):
+    """The cloze form is plain text: the prompt is the scorer's cloze context, token for token, and
+    the learned tokens are the correct option's continuation as scored, then end of text."""
+    example = mcqa.TASK.example(SAMPLES[0], "cloze")
+    assert example == {"prompt": "Question: Which number comes after 0 when counting up by one?\nAnswer:",
+                       "completion": " 1"}
+    row = tokenize_example(smollm2_tokenizer, example, max_length=512)
+    scored = encode(smollm2_tokenizer, {"question": SAMPLES[0]["question"], "choices": SAMPLES[0]["options"]})
+    context = [t for t, label in zip(row["input_ids"], row["labels"]) if label == -100]
+    learned = [t for t, label in zip(row["input_ids"], row["labels"]) if label != -100]
+    assert context == scored.cloze and learned == scored.options[0] + [smollm2_tokenizer.eos_token_id]
+    assert mcqa.TASK.example(SAMPLES[0], "letter")["messages"] == mcqa.TASK.messages(SAMPLES[0], "letter")
 
 
 def test_training_reduces_loss_and_the_adapter_reloads_identically(tiny_base, tmp_path):

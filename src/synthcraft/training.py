@@ -83,19 +83,54 @@ def tokenize_chat(tokenizer, messages: list[dict], max_length: int) -> dict:
     return {"input_ids": full_ids, "attention_mask": [1] * len(full_ids), "labels": labels[: len(full_ids)]}
 
 
-def load_conversations(path: str | Path) -> list[list[dict]]:
-    """The ``messages`` of a chat JSONL (the filter stage's train.jsonl)."""
-    return [row["messages"] for row in read_jsonl(path)]
+def tokenize_completion(tokenizer, prompt: str, completion: str, max_length: int) -> dict:
+    """input_ids / labels for one plain-text example: prompt and completion tokenized apart (as the
+    cloze scorer does), the completion and an end-of-text token learned."""
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    full_ids = (prompt_ids + completion_ids)[:max_length]
+    labels = ([-100] * len(prompt_ids) + completion_ids)[:max_length]
+    return {"input_ids": full_ids, "attention_mask": [1] * len(full_ids), "labels": labels}
 
 
-def train_lora(base_dir: str | Path, conversations: list[list[dict]], out_dir: str | Path, params: TrainParams,
+def tokenize_example(tokenizer, example: list[dict] | dict, max_length: int) -> dict:
+    """A chat conversation (a ``messages`` list, or a row holding one) or a ``{"prompt", "completion"}`` row."""
+    if isinstance(example, dict) and "prompt" in example:
+        return tokenize_completion(tokenizer, example["prompt"], example["completion"], max_length)
+    return tokenize_chat(tokenizer, example["messages"] if isinstance(example, dict) else example, max_length)
+
+
+def training_text(row: dict) -> str:
+    """All text of one saved training row, chat or plain (what contamination checks compare)."""
+    if "messages" in row:
+        return " ".join(m["content"] for m in row["messages"])
+    return row["prompt"] + row["completion"]
+
+
+def load_examples(path: str | Path) -> list[dict]:
+    """The training examples of a JSONL in TRL's formats (the filter stage's train.jsonl): rows with
+    ``messages``, or with ``prompt`` and ``completion``; other keys (``id``) are dropped."""
+    examples = []
+    for line, row in enumerate(read_jsonl(path), 1):
+        if "messages" in row:
+            examples.append({"messages": row["messages"]})
+        elif "prompt" in row and "completion" in row:
+            examples.append({"prompt": row["prompt"], "completion": row["completion"]})
+        else:
+            raise ValueError(f"{path}:{line}: a training row needs messages, or prompt and completion. Fix: "
+                             "write it in one of TRL's formats (the filter stage's train.jsonl is an example)")
+    return examples
+
+
+def train_lora(base_dir: str | Path, examples: list[list[dict] | dict], out_dir: str | Path, params: TrainParams,
                base_name: str, loss_csv: str | Path) -> dict:
-    """Train a LoRA adapter on ``conversations``; save it (portable base name) and the loss curve."""
+    """Train a LoRA adapter on ``examples`` (``messages`` lists, or rows as ``tokenize_example``
+    reads them); save it (portable base name) and the loss curve."""
     from peft import LoraConfig, get_peft_model
     from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer,
                               TrainingArguments, set_seed)
 
-    if not conversations:
+    if not examples:
         raise ValueError("the training set is empty: nothing survived the filter stage. Fix: see "
                          "the filter metrics (metrics/filter.json) for the dominant reject reason, retrieve more documents "
                          "(retrieve.k) or use a stronger teacher (generate.model)")
@@ -107,7 +142,7 @@ def train_lora(base_dir: str | Path, conversations: list[list[dict]], out_dir: s
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
     model = get_peft_model(model, LoraConfig(r=params.r, lora_alpha=params.alpha, lora_dropout=params.dropout,
                                              bias="none", target_modules=LORA_TARGETS, task_type="CAUSAL_LM"))
-    rows = [tokenize_chat(tokenizer, c, params.max_length) for c in conversations]
+    rows = [tokenize_example(tokenizer, c, params.max_length) for c in examples]
     micro = min(params.micro_batch, params.effective_batch)
     args = TrainingArguments(
         output_dir=str(Path(out_dir) / "_trainer"), per_device_train_batch_size=micro,
@@ -123,7 +158,7 @@ def train_lora(base_dir: str | Path, conversations: list[list[dict]], out_dir: s
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     # The adapter carries the data it was trained on: evaluation measures contamination from it.
-    write_jsonl(Path(out_dir) / TRAINING_DATA, [{"messages": c} for c in conversations])
+    write_jsonl(Path(out_dir) / TRAINING_DATA, [c if isinstance(c, dict) else {"messages": c} for c in examples])
     # peft writes the absolute path it loaded the base from; record the portable name instead.
     config_path = Path(out_dir) / "adapter_config.json"
     config = json.loads(config_path.read_text())

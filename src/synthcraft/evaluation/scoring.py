@@ -76,7 +76,7 @@ def letter_prompt(tokenizer, item: dict) -> str:
 
 
 def cloze_prompt(item: dict) -> str:
-    return f"Question: {item['question']}\nAnswer:"
+    return mcqa.cloze_prompt(item["question"])
 
 
 def encode(tokenizer, item: dict) -> EncodedItem:

@@ -20,6 +20,9 @@ class TaskType:
     # what the assistant turn of a training example holds (the first is the default): mcqa can teach
     # the letter alone or the letter with the option's text; other types teach their answer field
     supervisions: tuple[str, ...] = ("answer",)
+    # forms taught as a plain-text completion (no chat template), because the score they serve reads
+    # a plain-text context: mcqa's cloze form
+    plain_supervisions: tuple[str, ...] = ()
 
     @property
     def keys(self) -> list[str]:
@@ -48,6 +51,15 @@ class TaskType:
         """Chat-format training example (TRL / axolotl `messages`), the answer in ``supervision`` form."""
         prompt, answer = self.prompt_and_answer(sample, self.supervision(supervision))
         return [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
+
+    def example(self, sample: dict, supervision: Optional[str] = None) -> dict:
+        """One training example in the format TRL's SFTTrainer reads as-is: ``{"messages": [...]}``
+        for chat forms, ``{"prompt": ..., "completion": ...}`` for the plain-text ones."""
+        supervision = self.supervision(supervision)
+        if supervision in self.plain_supervisions:
+            prompt, completion = self.prompt_and_answer(sample, supervision)
+            return {"prompt": prompt, "completion": completion}
+        return {"messages": self.messages(sample, supervision)}
 
 
 def string_field(sample: dict, key: str, min_chars: int) -> Optional[str]:

@@ -49,17 +49,27 @@ def similarity_text(sample: dict) -> str:
     return " ".join([sample["question"], *sample["options"]])
 
 
-# letter_text: "B. <option B>" — the letter first (what the letter form scores), then the option's
-# text (what the cloze forms score), so the trained answer is visible to every form; letter: "B"
-# alone (MMLU's answer format: it can move only the letter form). README, "Supervision" has the
-# positive-control measurement behind the default.
-SUPERVISIONS = ("letter_text", "letter")
+# cloze (the default): the option's text after the cloze forms' own plain-text context,
+# "Question: ...\nAnswer:" (no options, no chat template), so training raises exactly the
+# log-probability the primary form (cloze_norm) compares; letter_text: "B. <option B>" in the chat
+# turn, the letter first (what the letter form scores), then the option's text; letter: "B" alone
+# (MMLU's answer format: it can move only the letter form). docs/craft.md, "Can the harness see a
+# gain?", has the positive-control measurements behind the choice.
+SUPERVISIONS = ("cloze", "letter_text", "letter")
+
+
+def cloze_prompt(question: str) -> str:
+    """The context the cloze forms score each option after (lm-evaluation-harness's MMLU/SciQ style)."""
+    return f"Question: {question}\nAnswer:"
 
 
 def prompt_and_answer(sample: dict, supervision: str = "letter") -> tuple[str, str]:
     """MMLU-style: the question, lettered options, "Answer:"; the evaluation stage's letter form
     scores the letter that follows it. (Training examples name their form; retrieval embeds the
     few-shots in the letter form, as it always has.)"""
+    if supervision == "cloze":
+        answer = sample["options"][OPTION_LETTERS.index(sample["answer"])].strip() if sample["answer"] else ""
+        return cloze_prompt(sample["question"]), " " + answer
     if len(sample["options"]) > len(OPTION_LETTERS):
         raise ValueError(f"{len(sample['options'])} options: at most {len(OPTION_LETTERS)} can be lettered")
     lines = [sample["question"]] + [f"{letter}. {option}" for letter, option in zip(OPTION_LETTERS, sample["options"])]
@@ -70,4 +80,4 @@ def prompt_and_answer(sample: dict, supervision: str = "letter") -> tuple[str, s
 
 
 TASK = TaskType("mcqa", INSTRUCTION, SCHEMA, max_tokens=256, check=check,
-                similarity_text=similarity_text, prompt_and_answer=prompt_and_answer, supervisions=SUPERVISIONS)
+                similarity_text=similarity_text, prompt_and_answer=prompt_and_answer, supervisions=SUPERVISIONS, plain_supervisions=("cloze",))
