@@ -2,8 +2,9 @@
 form and training-set size N, on one evaluation set.
 
     dvc repro base                                     # the student (models/base)
-    python scripts/control_curve.py                    # N = 53, 200; letter_text and letter; the sciq set
-    python scripts/control_curve.py --n 53,200,500 --supervision letter_text --out metrics/control_curve.json
+    python scripts/control_curve.py                    # N = 53, 200; cloze and letter_text; the sciq set
+    python scripts/control_curve.py --n 53,500 --supervision cloze --out metrics/control_curve.json
+    python scripts/control_curve.py --n 53,200,500 --supervision letter_text,letter
 
 Each arm is the control stage's data (synthcraft/control.py: the seeded, nested draw from
 control.path) trained with the `train:` recipe and scored like `evaluate` scores a model, every
@@ -46,7 +47,7 @@ def arm_report(scored: Scored, base: Scored, resamples: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", default="53,200", help="training-set sizes, comma-separated")
-    parser.add_argument("--supervision", default="letter_text,letter", help="supervision forms, comma-separated")
+    parser.add_argument("--supervision", default="cloze,letter_text", help="supervision forms, comma-separated")
     parser.add_argument("--set", default="sciq", help="a key of evaluate.sets")
     parser.add_argument("--base", default="models/base")
     parser.add_argument("--work", default="cache/control_curve", help="where the adapters go")
@@ -74,9 +75,9 @@ def main() -> int:
                 logging.info("%s: already in %s", name, out)
                 continue
             samples = human_samples(control, n, task)
-            conversations = [task.task_type.messages(s, supervision) for s in samples]
+            examples = [task.task_type.example(s, supervision) for s in samples]
             adapter = Path(args.work) / name
-            stats = train_lora(args.base, conversations, adapter, recipe, base_name=args.base,
+            stats = train_lora(args.base, examples, adapter, recipe, base_name=args.base,
                                loss_csv=adapter / "loss.csv")
             scored, seconds = score(name, args.base, str(adapter), items, evaluate.batch_size)
             arms[name] = {"supervision": supervision, "n": n, "train_seconds": stats["seconds"],
