@@ -6,8 +6,8 @@ chat format and supervision form as the synthetic data, so the same recipe train
     python stages/control.py --size-of data/synthetic/bioqa/train.jsonl --out data/control/bioqa
 
 Reads ``control.path`` (default: the SciQ train slice shipped in data/eval/sciq/); see
-synthcraft/control.py for which items. Writes ``<out>/train.jsonl`` (id, messages: what train
-loads) and the metrics.
+synthcraft/control.py for which items. Writes ``<out>/train.jsonl`` (id and the training example in
+task.supervision's form: what train loads) and the metrics.
 """
 import logging
 import time
@@ -40,7 +40,7 @@ def run(params, paths: Paths) -> dict:
     except ValueError as err:
         raise SystemExit(f"control: {err}") from None
     paths.out.mkdir(parents=True, exist_ok=True)
-    write_jsonl(paths.out / "train.jsonl", [{"id": s["id"], "messages": task.task_type.messages(s, task.supervision)}
+    write_jsonl(paths.out / "train.jsonl", [{"id": s["id"], **task.task_type.example(s, task.supervision)}
                                             for s in samples])
     metrics = {"source": p.path, "n": n, "n_from": "control.n" if p.n is not None else str(paths.size_of),
                "seed": p.seed, "task_type": task.type, "supervision": task.supervision}

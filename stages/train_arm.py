@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from synthcraft.params import load_section
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths, write_metrics
-from synthcraft.training import RECIPE_BASE, TrainParams, load_conversations, train_lora
+from synthcraft.training import RECIPE_BASE, TrainParams, load_examples, train_lora
 
 
 @dataclass
@@ -29,16 +29,16 @@ class Paths:
     recipe: Path   # the params section holding this method's changes to `train` (a name, not a file)
     arm: Path      # the arm's name: its data is <data>/<arm>.jsonl
     base: Path     # the model the adapter is trained on (the method's student)
-    data: Path     # the folder of per-arm chat JSONL files
+    data: Path     # the folder of per-arm training JSONL files (synthcraft.training.load_examples)
     out: Path      # the adapter folder
     metrics: Path  # the folder for <arm>.json and <arm>_loss.csv
 
 
 def run(params, paths: Paths) -> dict:
     arm = str(paths.arm)
-    conversations = load_conversations(paths.data / f"{arm}.jsonl")
+    examples = load_examples(paths.data / f"{arm}.jsonl")
     shutil.rmtree(paths.out, ignore_errors=True)
-    stats = train_lora(paths.base, conversations, paths.out, params.recipe, base_name=str(paths.base),
+    stats = train_lora(paths.base, examples, paths.out, params.recipe, base_name=str(paths.base),
                        loss_csv=paths.metrics / f"{arm}_loss.csv")
     write_metrics(paths.metrics / f"{arm}.json", {"arm": arm, **stats})
     logging.info("%s: %s", arm, stats)

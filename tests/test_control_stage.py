@@ -9,7 +9,7 @@ from conftest import REPO, load_stage, write_jsonl
 from synthcraft.control import ControlParams
 from synthcraft.files import read_jsonl
 from synthcraft.tasks import TaskParams
-from synthcraft.training import load_conversations
+from synthcraft.training import load_examples
 
 stage = load_stage("control")
 SCIQ_TRAIN = str(REPO / "data/eval/sciq/train.jsonl")
@@ -22,19 +22,31 @@ def run_control(tmp_path, n=None, size=5, task=None, name="out", seed=0):
     return stage.run(params, paths), list(read_jsonl(tmp_path / name / "train.jsonl"))
 
 
-def test_size_follows_the_synthetic_set_and_training_sees_letter_and_text(tmp_path):
+def test_size_follows_the_synthetic_set_and_training_sees_the_option_text_in_the_cloze_context(tmp_path):
     metrics, rows = run_control(tmp_path, size=7)
     assert metrics["n"] == 7 and metrics["n_from"].endswith("synthetic.jsonl") and len(rows) == 7
-    assert metrics["supervision"] == "letter_text" and sum(metrics["answer_letters"].values()) == 7
+    assert metrics["supervision"] == "cloze" and sum(metrics["answer_letters"].values()) == 7
     source = {row["id"]: row for row in read_jsonl(SCIQ_TRAIN)}
     for row in rows:
         item = source[row["id"]]          # ids are SciQ's own
+        letter = item["answer"]
+        assert row["prompt"] == f"Question: {item['question']}\nAnswer:"
+        assert row["completion"] == " " + item["choices"]["ABCD".index(letter)].strip()
+    # what train loads is exactly these examples
+    assert load_examples(tmp_path / "out" / "train.jsonl") == [{k: row[k] for k in ("prompt", "completion")}
+                                                               for row in rows]
+
+
+def test_letter_text_supervision_is_a_chat_turn(tmp_path):
+    _, rows = run_control(tmp_path, size=3, task=TaskParams(supervision="letter_text"))
+    source = {row["id"]: row for row in read_jsonl(SCIQ_TRAIN)}
+    for row in rows:
+        item = source[row["id"]]
         user, assistant = row["messages"]
         assert user["content"].startswith(item["question"]) and user["content"].endswith("\nAnswer:")
         letter = item["answer"]
         assert assistant["content"] == f"{letter}. {item['choices']['ABCD'.index(letter)].strip()}"
-    # what train loads is exactly these conversations
-    assert load_conversations(tmp_path / "out" / "train.jsonl") == [row["messages"] for row in rows]
+    assert load_examples(tmp_path / "out" / "train.jsonl") == [{"messages": row["messages"]} for row in rows]
 
 
 def test_a_larger_n_holds_the_smaller_one_and_seeds_differ(tmp_path):

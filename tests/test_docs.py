@@ -226,8 +226,7 @@ def headline_figures() -> list[str]:
     return [
         f"{points(craft('synthcraft_vs_base')['accuracy_difference'])} {interval(craft('synthcraft_vs_base')['accuracy_difference_ci95'])}",
         f"{points(craft('human_vs_base')['accuracy_difference'])} {interval(craft('human_vs_base')['accuracy_difference_ci95'])}",
-        f"{synth_human['logprob_difference']:+.4f}".replace("-", "−") + " nats "
-        + interval(synth_human["logprob_difference_ci95"], 1, 4),
+        f"{points(synth_human['accuracy_difference'])} {interval(synth_human['accuracy_difference_ci95'])}",
         f"{embedder('trained - base')['difference'] * 100:+.2f} {interval(embedder('trained - base')['ci95'], 100, 2)}",
         f"{embedder('human - base')['difference'] * 100:+.2f} {interval(embedder('human - base')['ci95'], 100, 2)}",
         f"{points(embedsdg['accuracy_difference'])} {interval(embedsdg['accuracy_difference_ci95'])}",

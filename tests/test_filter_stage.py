@@ -46,13 +46,12 @@ def test_nothing_survives_writes_empty_outputs_and_names_the_reason(tmp_path, ca
     assert len((out / "rejected.jsonl").read_text().splitlines()) == 6
 
 
-def test_kept_samples_reach_parquet_and_chat_jsonl(tmp_path):
+def test_kept_samples_reach_parquet_and_the_training_jsonl(tmp_path):
     sample = {"question": "Which organelle makes most of a cell's ATP?",
               "options": ["Nucleus", "Mitochondrion", "Ribosome", "Golgi body"], "answer": "B"}
     metrics = run_filter(tmp_path, [row(1, "```json\n" + json.dumps(sample) + "\n```")])
     assert metrics["available"] == 1 and "warning" not in metrics
     out = tmp_path / "out" / "bioqa"
     assert pq.read_table(out / "train.parquet").to_pylist()[0]["options"] == sample["options"]
-    chat = json.loads((out / "train.jsonl").read_text())
-    assert chat["messages"][1] == {"role": "assistant", "content": "B. Mitochondrion"}   # task.supervision: letter_text
-    assert chat["messages"][0]["content"].startswith(sample["question"])
+    example = json.loads((out / "train.jsonl").read_text())   # task.supervision: cloze (TRL's prompt-completion rows)
+    assert example["prompt"] == f"Question: {sample['question']}\nAnswer:" and example["completion"] == " Mitochondrion"

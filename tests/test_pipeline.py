@@ -114,7 +114,7 @@ def test_generate_and_filter_write_the_dataset_and_funnel(repo):
     rejected = (out / "rejected.jsonl").read_text().splitlines()
     assert len(kept) == len(chat) == funnel["available"] and len(rejected) == 12 - len(kept)
     assert chat, "the tiny run must keep at least one sample (train needs it); see rejected.jsonl"
-    assert all([m["role"] for m in c["messages"]] == ["user", "assistant"] for c in chat)
+    assert all(c["prompt"].startswith("Question: ") and c["completion"].strip() for c in chat)   # supervision: cloze
 
 
 @pytest.mark.skipif(not has_module("llama_cpp"), reason="the default backend needs llama-cpp-python (make setup)")
@@ -157,7 +157,8 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
     synthetic = (repo / "data/synthetic/bioqa/train.jsonl").read_text().splitlines()
     human = [json.loads(line) for line in (repo / "data/control/bioqa/train.jsonl").read_text().splitlines()]
     assert len(human) == len(synthetic) and all(r["id"].startswith("sciq-train-") for r in human)
-    assert all(len(json.loads(line)["messages"][1]["content"]) > 3 for line in synthetic + [json.dumps(r) for r in human])
+    assert all(json.loads(line)["prompt"].endswith("\nAnswer:") and json.loads(line)["completion"].strip()
+               for line in synthetic + [json.dumps(r) for r in human])
     for adapter in ("bioqa", "bioqa-fewshot", "bioqa-human"):
         config = json.loads((repo / "models/adapters" / adapter / "adapter_config.json").read_text())
         assert config["base_model_name_or_path"] == "models/base" and config["r"] == 64

@@ -31,25 +31,28 @@ def test_schema_and_fewshot_json_agree():
     assert list(json.loads(task.answer_json(GOOD))) == task.keys
     prompt, answer = task.prompt_and_answer(GOOD)
     assert prompt.endswith("D. Golgi\nAnswer:") and answer == "B"
-    # the supervision forms: the letter with its option's text (default), or the letter alone
-    assert task.messages(GOOD)[1] == {"role": "assistant", "content": "B. Mitochondrion"}
-    assert task.messages(GOOD, "letter_text") == task.messages(GOOD)
+    # the supervision forms: the option's text in the cloze context as plain text (default), the
+    # letter with its option's text in a chat turn, or the letter alone
+    question = GOOD["question"]
+    assert task.example(GOOD) == {"prompt": f"Question: {question}\nAnswer:", "completion": " Mitochondrion"}
+    assert task.example(GOOD, "letter_text") == {"messages": task.messages(GOOD, "letter_text")}
+    assert task.messages(GOOD, "letter_text")[1] == {"role": "assistant", "content": "B. Mitochondrion"}
     assert task.messages(GOOD, "letter")[1] == {"role": "assistant", "content": "B"}
-    assert task.messages(GOOD, "letter")[0] == task.messages(GOOD)[0]   # the same prompt either way
-    with pytest.raises(ValueError, match="Fix: use one of \\['letter_text', 'letter'\\]"):
+    assert task.messages(GOOD, "letter")[0] == task.messages(GOOD, "letter_text")[0]   # the same prompt either way
+    with pytest.raises(ValueError, match="Fix: use one of \\['cloze', 'letter_text', 'letter'\\]"):
         task.messages(GOOD, "answer")
 
 
 def test_supervision_param_follows_the_task_type():
     from synthcraft.tasks import TaskParams
 
-    assert TaskParams().supervision == "letter_text"
+    assert TaskParams().supervision == "cloze"
     assert TaskParams(type="openqa").supervision == "answer"
     assert TaskParams(supervision="letter").supervision == "letter"
     with pytest.raises(ValueError, match="task.supervision='letter' is not a form of task type 'openqa'"):
         TaskParams(type="openqa", supervision="letter")
     # EmbedSDG writes multiple choice whatever task.type says
-    assert TaskParams(type="openqa").supervision_for(get_task_type("mcqa")) == "letter_text"
+    assert TaskParams(type="openqa").supervision_for(get_task_type("mcqa")) == "cloze"
     assert TaskParams(supervision="letter").supervision_for(get_task_type("mcqa")) == "letter"
 
 

@@ -63,6 +63,6 @@ def load_fewshots(path: str | Path, task: TaskType) -> list[dict]:
     return shots
 
 
-def training_conversations(shots: list[dict], task: TaskType, supervision: str | None = None) -> list[list[dict]]:
-    """The few-shots as chat training examples (the few-shot-only baseline trains on these)."""
-    return [task.messages({key: shot[key] for key in task.keys}, supervision) for shot in shots]
+def training_examples(shots: list[dict], task: TaskType, supervision: str | None = None) -> list[dict]:
+    """The few-shots as training examples (the few-shot-only baseline trains on these)."""
+    return [task.example({key: shot[key] for key in task.keys}, supervision) for shot in shots]

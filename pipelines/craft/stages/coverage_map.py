@@ -24,7 +24,7 @@ from synthcraft.embedders import Encoder
 from synthcraft.evaluation import EvaluateParams
 from synthcraft.evaluation.scoring import letter_user_turn
 from synthcraft.fewshots import load_fewshots
-from synthcraft.files import atomic_write_text, read_jsonl
+from synthcraft.files import atomic_write_text
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.sharding import check_model, open_store
@@ -45,7 +45,7 @@ def run(params, paths: Paths) -> dict:
     task, p = params.task, params.coverage
     started = time.perf_counter()
     shots = load_fewshots(paths.fewshots / f"{task.name}.jsonl", task.task_type)
-    synthetic = list(read_jsonl(paths.synthetic / task.name / "train.jsonl"))
+    synthetic = pq.read_table(paths.synthetic / task.name / "train.parquet").to_pylist()
     selected_ids = set(pq.read_table(paths.retrieved / f"{task.name}.parquet", columns=["doc_id"])["doc_id"].to_pylist())
     sets = {name: spec.load() for name, spec in params.evaluate.sets.items()}
 
@@ -56,9 +56,9 @@ def run(params, paths: Paths) -> dict:
         others = np.setdiff1d(np.arange(len(store)), selected_rows)
         background = np.sort(rng.choice(others, size=min(p.corpus_sample, len(others)), replace=False))
         groups = {"corpus": store.take(background), "selected": store.take(selected_rows)}
-    # One format for everything that is a question: the user turn of the training data (for
-    # multiple-choice items, the mcqa one; open items are their prompt).
-    groups["synthetic"] = encoder([row["messages"][0]["content"] for row in synthetic])
+    # One format for everything that is a question, whatever form training uses: the task type's
+    # chat prompt (for multiple-choice items, the lettered one; open items are their prompt).
+    groups["synthetic"] = encoder([task.task_type.prompt_and_answer(sample)[0] for sample in synthetic])
     groups["fewshot"] = encoder([task.task_type.prompt_and_answer(shot)[0] for shot in shots])
     for name, items in sets.items():
         open_set = params.evaluate.sets[name].kind == "open"

@@ -3,8 +3,9 @@
     dvc repro filter
     dvc exp run -S filter.similarity=0.9
 
-Writes data/synthetic/<task>/train.parquet, train.jsonl (chat `messages`, read as-is by TRL and
-axolotl), rejected.jsonl (every dropped record with its reason) and metrics/filter.json.
+Writes data/synthetic/<task>/train.parquet, train.jsonl (one training example per
+line in task.supervision's form: `prompt`/`completion` for mcqa's cloze form, chat `messages` for the
+others; both read as-is by TRL), rejected.jsonl (every dropped record with its reason) and metrics/filter.json.
 """
 import logging
 import time
@@ -46,7 +47,7 @@ def run(params, paths: Paths) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(kept, schema=schema), out / "train.parquet.tmp")
     (out / "train.parquet.tmp").replace(out / "train.parquet")
-    write_jsonl(out / "train.jsonl", [{"id": s["id"], "messages": task_type.messages(s, task.supervision)} for s in kept])
+    write_jsonl(out / "train.jsonl", [{"id": s["id"], **task_type.example(s, task.supervision)} for s in kept])
     write_jsonl(out / "rejected.jsonl", rejected)
 
     funnel = report.to_json()

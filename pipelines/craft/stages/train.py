@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from synthcraft.fewshots import load_fewshots, training_conversations
+from synthcraft.fewshots import load_fewshots, training_examples
 
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks import TaskParams
-from synthcraft.training import FewshotTrainParams, TrainParams, load_conversations, repeat_dir, train_lora
+from synthcraft.training import FewshotTrainParams, TrainParams, load_examples, repeat_dir, train_lora
 
 
 @dataclass
@@ -30,29 +30,29 @@ class Paths:
     metrics: Path
     loss_csv: Path
     base: Path = Path("models/base")
-    data: Optional[Path] = None        # chat JSONL (messages): the synthetic training set
+    data: Optional[Path] = None        # training JSONL (synthcraft.training.load_examples): the synthetic set
     fewshots: Optional[Path] = None    # or: train on this few-shot file (the XS baseline)
 
 
 def run(params, paths: Paths) -> dict:
     train = params.train
     if paths.fewshots:
-        conversations = training_conversations(load_fewshots(paths.fewshots, params.task.task_type),
+        examples = training_examples(load_fewshots(paths.fewshots, params.task.task_type),
                                                params.task.task_type, params.task.supervision)
         batch = params.train_fewshot.effective_batch
         train = dataclasses.replace(train, effective_batch=batch, micro_batch=min(train.micro_batch, batch))
     elif paths.data:
-        conversations = load_conversations(paths.data)
+        examples = load_examples(paths.data)
     else:
-        raise SystemExit("train: give --data (a chat JSONL) or --fewshots (a few-shot file)")
-    stats = train_lora(paths.base, conversations, paths.out, train, base_name=str(paths.base), loss_csv=paths.loss_csv)
+        raise SystemExit("train: give --data (a training JSONL) or --fewshots (a few-shot file)")
+    stats = train_lora(paths.base, examples, paths.out, train, base_name=str(paths.base), loss_csv=paths.loss_csv)
     logging.info("trained %s on %d examples: loss %.4f -> %.4f in %.0fs", paths.out, stats["examples"],
                  stats["first_loss"] or 0, stats["last_loss"] or 0, stats["seconds"])
     if train.repeat_seeds:
         stats["repeat_seeds"] = {}
         for seed in train.repeat_seeds:
             out = repeat_dir(paths.out, seed)
-            run_stats = train_lora(paths.base, conversations, out, dataclasses.replace(train, seed=seed, repeat_seeds=[]),
+            run_stats = train_lora(paths.base, examples, out, dataclasses.replace(train, seed=seed, repeat_seeds=[]),
                                    base_name=str(paths.base), loss_csv=out / "loss.csv")
             stats["repeat_seeds"][str(seed)] = {key: run_stats[key] for key in ("train_loss", "first_loss", "last_loss",
                                                                                 "seconds")}

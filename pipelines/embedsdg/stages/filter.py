@@ -62,7 +62,7 @@ def run(params, paths: Paths) -> dict:
     samples = {sid: s for kind in KINDS for sid, s in kept[kind].items()}
     paths.out.mkdir(parents=True, exist_ok=True)
     for arm in ARMS:
-        write_jsonl(paths.out / f"{arm}.jsonl", [{"id": sid, "messages": TASK.messages(samples[sid], supervision)}
+        write_jsonl(paths.out / f"{arm}.jsonl", [{"id": sid, **TASK.example(samples[sid], supervision)}
                                                      for sid in arms[arm]])
     write_jsonl(paths.out / "rejected.jsonl", rejected)
     metrics = {"funnel": funnels, **accounting, "arm_sizes": {arm: len(ids) for arm, ids in arms.items()}}

@@ -39,9 +39,9 @@ def run(params, paths: Paths) -> dict:
     shutil.rmtree(tmp, ignore_errors=True)
     if p.tune:
         supervision = params.task.supervision_for(TASK)
-        conversations = [TASK.messages(as_sample(item), supervision) for item in read_jsonl(paths.pool)]
+        examples = [TASK.example(as_sample(item), supervision) for item in read_jsonl(paths.pool)]
         shutil.rmtree(paths.work, ignore_errors=True)
-        stats = train_lora(paths.base, conversations, paths.work, p, base_name="models/base", loss_csv=paths.loss_csv)
+        stats = train_lora(paths.base, examples, paths.work, p, base_name="models/base", loss_csv=paths.loss_csv)
         merge_adapter(paths.base, paths.work, tmp)
     else:
         shutil.copytree(paths.base, tmp)
