@@ -60,9 +60,9 @@ ROW_KEYS = {  # what every line of a task file needs, by task type and file
 def check_rows(folder: Path, kind: str) -> None:
     """Every line of every file holds its type's keys, and a retrieval task's qrels name queries and
     documents that exist: a brought task fails here, naming file, line and fix, not deep in mteb."""
-    ids = {}
+    ids, rows_of = {}, {}
     for name, keys in ROW_KEYS[kind].items():
-        rows = read_jsonl(folder / name)
+        rows = rows_of[name] = read_jsonl(folder / name)
         if not rows:
             raise TaskFolderError(f"{folder / name}: no rows. Fix: a {kind} task's {name} needs at least one line")
         for line, row in enumerate(rows, 1):
@@ -73,7 +73,7 @@ def check_rows(folder: Path, kind: str) -> None:
         if name in ("queries.jsonl", "corpus.jsonl"):
             ids[name] = {row["id"] for row in rows}
     if kind == "Retrieval":
-        for line, row in enumerate(read_jsonl(folder / "qrels.jsonl"), 1):
+        for line, row in enumerate(rows_of["qrels.jsonl"], 1):
             for key, name in (("query_id", "queries.jsonl"), ("doc_id", "corpus.jsonl")):
                 if row[key] not in ids[name]:
                     raise TaskFolderError(f"{folder / 'qrels.jsonl'}:{line}: {key} {row[key]!r} is not an id in "

@@ -40,8 +40,12 @@ DISTRACTORS = 3   # the shared scorer takes four options
 SOURCES = ("seen", "heldout")   # the test, and its no-leak control (module docstring)
 
 
+def _whole_word(name: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", flags=re.IGNORECASE)
+
+
 def _occurs(entity: str, sentence: str) -> re.Match | None:
-    return re.search(rf"(?<!\w){re.escape(entity)}(?!\w)", sentence, flags=re.IGNORECASE)
+    return _whole_word(entity).search(sentence)
 
 
 def candidate_sentences(doc: dict, source: str) -> list[str]:
@@ -52,7 +56,7 @@ def candidate_sentences(doc: dict, source: str) -> list[str]:
 
 
 def _mask(entity: str, sentence: str) -> str:
-    return re.sub(rf"(?<!\w){re.escape(entity)}(?!\w)", BLANK, sentence, flags=re.IGNORECASE)
+    return _whole_word(entity).sub(BLANK, sentence)
 
 
 def closed_book_items(docs: list[dict], pairs: list[dict], vectors: np.ndarray, seed: int = 0,
@@ -100,7 +104,7 @@ def closed_book_items(docs: list[dict], pairs: list[dict], vectors: np.ndarray, 
 def _mask_title(title: str, sentence: str) -> str:
     short = re.sub(r"\s*\(.*\)$", "", title)        # "Cali (Colombia)" is written "Cali" in text
     for name in sorted({title, short}, key=len, reverse=True):
-        sentence = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", BLANK, sentence, flags=re.IGNORECASE)
+        sentence = _mask(name, sentence)
     return sentence
 
 
