@@ -32,7 +32,7 @@ def test_embedsdg_pipeline_runs_end_to_end(repo):
     assert set(stages(result.stdout)) == {"base", *(f"embedsdg_{s}" for s in steps)} | {
         f"embedsdg_train@{arm}" for arm in ARMS}
     split = metrics(repo, "split.json")
-    assert split["pool"] == 48 and split["eval"] == 40
+    assert split["pool"] == 48 and split["eval"] == 24
     regions = metrics(repo, "regions.json")
     assert regions["embedsdg_pairs"] == 6 and regions["candidate_cells"] >= 1
     assert (repo / "metrics/embedsdg/grid_density.csv").read_text().startswith("points_in_cell,cells\n")
@@ -48,8 +48,8 @@ def test_embedsdg_pipeline_runs_end_to_end(repo):
     assert n >= 1 and [spend["arm_sizes"][a] for a in ARMS[:3]] == [n, n, n]
     assert spend["tokens_spent"]["random_seeds_tokens"] <= spend["tokens_spent"]["embedsdg"]
     report = metrics(repo, "evaluate.json")
-    assert set(report["models"]) == {"base", "student", *ARMS} and report["items"] == 40
-    assert sum(report["split_counts"].values()) == 40
+    assert set(report["models"]) == {"base", "student", *ARMS} and report["items"] == 24
+    assert sum(report["split_counts"].values()) == 24
     for comparison in ("embedsdg_vs_random_seeds", "embedsdg_vs_student", "random_seeds_tokens_vs_student"):
         assert "mcnemar_p" in report["comparisons"][comparison]["all"]
     correlation = metrics(repo, "correlation.json")

@@ -1,6 +1,6 @@
 """The EmbGen pipeline end to end under DVC, in a temporary git repo, on the tiny profile
-(profiles/embgen-tiny.yaml: 24 Wikipedia summaries from 3 topics, SmolLM2 as extractor, teacher
-and student, 1,500 generated tokens per arm)."""
+(profiles/embgen-tiny.yaml: 18 Wikipedia summaries from 3 topics, SmolLM2 as extractor, teacher
+and student, 1,000 generated tokens per arm)."""
 import json
 
 import pytest
@@ -33,16 +33,16 @@ def test_embgen_pipeline_runs_end_to_end(repo):
                                           "embgen_structure", "embgen_items", "embgen_evaluate"} | {
         f"embgen_{stage}@{arm}" for stage in ("generate", "train") for arm in ARMS}
     corpus = metrics(repo, "corpus.json")
-    assert corpus["documents"] == 24 and 0 < corpus["heterogeneity"]["mean_pairwise_cosine_distance"] < 1
+    assert corpus["documents"] == 18 and 0 < corpus["heterogeneity"]["mean_pairwise_cosine_distance"] < 1
     extract = metrics(repo, "extract.json")
-    assert extract["pairs"] >= 10 and extract["documents"] == 24
+    assert extract["pairs"] >= 10 and extract["documents"] == 18
     assert 0 < extract["grounding_rate"] <= 1
     structure = metrics(repo, "structure.json")
     assert structure["clusters"] == 3 and sum(structure["sizes"].values()) == extract["pairs"]
     assert (repo / "metrics/embgen/map.csv").read_text().startswith("x,y,cluster,topic\n")
     for arm in ARMS:
         spend = metrics(repo, f"generate/{arm}.json")
-        assert spend["reached_budget"] and spend["kept_tokens_out"] <= 1500 == spend["budget_tokens"]
+        assert spend["reached_budget"] and spend["kept_tokens_out"] <= 1000 == spend["budget_tokens"]
         assert spend["qa_pairs"] >= 1
     embgen = metrics(repo, "generate/embgen.json")
     assert set(embgen["sampler_mix"]) <= {"proximity", "intra", "inter"}
@@ -54,11 +54,11 @@ def test_embgen_pipeline_runs_end_to_end(repo):
     assert closed["test"] == "seen" and closed["no_leak_control"] == "heldout"
     for group in ("all", "seen", "heldout"):
         assert "mcnemar_p" in closed["comparisons"]["embgen_vs_one_doc"][group]
-    assert closed["by_kind"]["seen/subject"] >= 20 and closed["by_kind"]["heldout/subject"] >= 20
+    assert closed["by_kind"]["seen/subject"] >= 15 and closed["by_kind"]["heldout/subject"] >= 15
     assert closed["by_kind"]["seen"] == closed["by_kind"]["seen/subject"] + closed["by_kind"]["seen/masked_entity"]
     for model in report["open"]["models"].values():
         assert {"rouge1", "rougeL", "bleu1", "bleu4", "meteor", "answer_words"} <= set(model)
-    assert report["tokens_spent"]["embgen"] <= 1500 and report["tokens_spent"]["no_aug"] == 0
+    assert report["tokens_spent"]["embgen"] <= 1000 and report["tokens_spent"]["no_aug"] == 0
     assert "metrics/embgen/evaluate.json" in run(repo, "dvc", "metrics", "show").stdout
 
 
@@ -68,4 +68,6 @@ def test_only_what_changed_reruns(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["embgen_evaluate"]["max_new_tokens"] = 16
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["embgen_evaluate"]
+    # --dry: DVC decides what to re-run exactly as in a real repro; re-scoring three models would
+    # only repeat what the end-to-end test ran (about 2 min of CI).
+    assert stages(run(repo, "dvc", "repro", "--dry", PIPELINE).stdout) == ["embgen_evaluate"]
