@@ -221,7 +221,7 @@ def headline_figures() -> list[str]:
     craft = lambda pair: metric("metrics/eval.json", "sets", "sciq", "comparisons", pair, "cloze_norm")
     embedder = lambda pair: metric("metrics/embedder/evaluate.json", "tasks", "SciQRetrieval", "comparisons", pair)
     embedsdg = metric("metrics/embedsdg/evaluate.json", "comparisons", "embedsdg_vs_random_seeds", "all")
-    embgen = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "embgen_vs_one_doc", "all")
+    embgen = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "embgen_vs_one_doc", "seen")
     synth_human = craft("synthcraft_vs_human")
     return [
         f"{points(craft('synthcraft_vs_base')['accuracy_difference'])} {interval(craft('synthcraft_vs_base')['accuracy_difference_ci95'])}",
