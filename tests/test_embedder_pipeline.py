@@ -55,6 +55,9 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     assert mine["mined"] + mine["kept_generated"] + mine["inconsistent"] + mine["no_negative"] == instances["instances"]
     rows = [json.loads(line) for line in (repo / "data/embedder/train.jsonl").read_text().splitlines()]
     assert rows and all(r["negative"] and r["negative"] != r["positive"] for r in rows)
+    card = json.loads((repo / "data/embedder/metadata.json").read_text())   # the dataset card, beside the triples
+    assert card["configs"]["default"]["rows"] == len(rows) and card["configs"]["default"]["teacher_funnel"]["instances"] \
+        == instances["instances"] and card["teacher"].endswith("via llamacpp")
     assert (repo / "models/embedder/config_sentence_transformers.json").exists()
     control = json.loads((repo / "metrics/embedder/control.json").read_text())
     assert control["n"] == len(rows) and control["rows"] + control["no_negative"] == len(rows)   # sized by the synthetic set

@@ -47,6 +47,10 @@ def test_embedsdg_pipeline_runs_end_to_end(repo):
     n = spend["examples_per_arm"]
     assert n >= 1 and [spend["arm_sizes"][a] for a in ARMS[:3]] == [n, n, n]
     assert spend["tokens_spent"]["random_seeds_tokens"] <= spend["tokens_spent"]["embedsdg"]
+    card = json.loads((repo / "data/embedsdg/arms/metadata.json").read_text())   # the dataset card, beside the arms
+    assert [card["configs"][a]["rows"] for a in ARMS[:3]] == [n, n, n] and card["license"] == "mit"
+    first = json.loads((repo / "data/embedsdg/arms/embedsdg.jsonl").read_text().splitlines()[0])
+    assert first["doc_id"] and {"prompt", "completion"} <= set(first)
     report = metrics(repo, "evaluate.json")
     assert set(report["models"]) == {"base", "student", *ARMS} and report["items"] == 24
     assert sum(report["split_counts"].values()) == 24

@@ -99,6 +99,7 @@ def test_bad_source_kind_points_at_the_source(tmp_path):
 
 
 def section_classes() -> dict:
+    from synthcraft.cards import CardParams
     """{section: its class, or (class, the section it is read on top of)}."""
     from synthcraft.cluster import RayParams
     from synthcraft.control import ControlParams
@@ -136,7 +137,7 @@ def section_classes() -> dict:
     from synthcraft.tasks import TaskParams
     from synthcraft.training import FewshotTrainParams, TrainParams
 
-    return {"task": TaskParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
+    return {"task": TaskParams, "cards": CardParams, "prepare": PrepareParams, "embed": EmbedParams, "retrieve": RetrieveParams,
             "generate": GenerateParams, "filter": FilterParams, "base": BaseParams, "train": TrainParams,
             "train_fewshot": FewshotTrainParams, "control": ControlParams, "evaluate": EvaluateParams, "judge": JudgeParams, "coverage": CoverageParams,
             "ray": RayParams, "embedder_split": SplitParams, "embedder_tasks": TasksParams,

@@ -5,7 +5,9 @@
 
 Writes data/synthetic/<task>/train.parquet, train.jsonl (one training example per
 line in task.supervision's form: `prompt`/`completion` for mcqa's cloze form, chat `messages` for the
-others; both read as-is by TRL), rejected.jsonl (every dropped record with its reason) and metrics/filter.json.
+others; both read as-is by TRL; each row keeps its provenance: id, doc_id, shot_ids), rejected.jsonl
+(every dropped record with its reason), the folder's dataset card (README.md, metadata.json:
+synthcraft.cards) and metrics/filter.json.
 """
 import logging
 import time
@@ -15,9 +17,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from synthcraft.cards import CardParams, read_metrics, write_card
 from synthcraft.fewshots import load_fewshots
 from synthcraft.files import atomic_write_text, read_jsonl, write_jsonl
 from synthcraft.funnel import FUNNEL, FilterParams, filter_samples
+from synthcraft.models import BaseParams
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks import TaskParams
@@ -30,6 +34,7 @@ class Paths:
     out: Path = Path("data/synthetic")
     metrics: Path = Path("metrics/filter.json")
     funnel: Path = Path("metrics/filter_funnel.csv")   # the funnel as a CSV for `dvc plots`
+    spend: Path = Path("metrics/generate.json")        # the teacher and its tokens, for the dataset card
 
 
 def run(params, paths: Paths) -> dict:
@@ -47,13 +52,32 @@ def run(params, paths: Paths) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(kept, schema=schema), out / "train.parquet.tmp")
     (out / "train.parquet.tmp").replace(out / "train.parquet")
-    write_jsonl(out / "train.jsonl", [{"id": s["id"], **task_type.example(s, task.supervision)} for s in kept])
+    shots = {r["id"]: r.get("shot_ids", []) for r in records}
+    write_jsonl(out / "train.jsonl", [{"id": s["id"], "doc_id": s["doc_id"], "shot_ids": shots[s["id"]],
+                                       **task_type.example(s, task.supervision)} for s in kept])
     write_jsonl(out / "rejected.jsonl", rejected)
 
     funnel = report.to_json()
     if not kept:
         funnel["warning"] = f"no sample survived; most were dropped as {report.dominant_reject()}"
         logging.warning("%s: %s. See %s", task.name, funnel["warning"], out / "rejected.jsonl")
+    write_card(out, title=f"CRAFT synthetic data: {task.name}",
+               summary=f"{task.type} training examples written by a teacher from corpus documents retrieved near "
+                       f"the few-shots of data/fewshots/{task.name}.jsonl, after CRAFT's filters.",
+               configs={"default": {"path": "train.jsonl", "rows": len(kept), "funnel": funnel,
+                                    "description": f"training examples ({task.supervision} supervision)"},
+                        "rejected": {"path": "rejected.jsonl", "rows": len(rejected),
+                                     "description": "every dropped record with its reason"}},
+               meta={"method": "CRAFT (retrieve near the few-shots, rewrite, filter), dvc.yaml",
+                     "teacher": "{model} via {backend}".format(**read_metrics(paths.spend, ("model", "backend"))),
+                     "student": params.base.model,
+                     "format": "TRL: prompt/completion or chat messages per row, with id, doc_id (the source "
+                               "document) and shot_ids (the few-shots in the teacher's prompt); train.parquet "
+                               "holds the samples' fields",
+                     "teacher_tokens": read_metrics(paths.spend, ("tokens_in", "tokens_out", "json_yield")),
+                     "params": {"task": {"name": task.name, "type": task.type, "supervision": task.supervision},
+                                "filter": {"similarity": p.similarity, "lsh_threshold": p.lsh_threshold}}},
+               source=params.cards.corpus)
     metrics = {"task": task.name, **funnel, "seconds": round(time.perf_counter() - started, 1)}
     write_metrics(paths.metrics, metrics)
     atomic_write_text(paths.funnel, "stage,count\n" + "".join(f"{s},{funnel[s]}\n" for s in ("retrieved", *FUNNEL)))
@@ -63,7 +87,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(task=TaskParams, filter=FilterParams), parse_paths(Paths, __doc__))
+    run(load_params(task=TaskParams, filter=FilterParams, base=BaseParams, cards=CardParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

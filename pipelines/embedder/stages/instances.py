@@ -53,7 +53,7 @@ def run(params, paths: Paths) -> dict:
                          "embedder_instances.short_max_words / long_min_words, or use a stronger teacher (generate.model)")
     write_jsonl(paths.out, instances)
     categories = sorted({r["category"] for r in instances})
-    stats.update(instances=len(instances), grounded=p.grounded, rejected=dict(sorted(rejects.items())),
+    stats.update(backend=g.backend, model=g.model, instances=len(instances), grounded=p.grounded, rejected=dict(sorted(rejects.items())),
                  per_category={c: sum(r["category"] == c for r in instances) for c in categories},
                  instance_yield=round(len(instances) / len(pairs), 4))
     write_metrics(paths.metrics, stats)

@@ -6,15 +6,17 @@
 
 Queries are embedded with the store's own model; the positive's document, held-out documents and
 near-duplicates of the positive are excluded (methods/embedder/mining.py). Writes data/embedder/train.jsonl
-(query, positive, negative, negative_source) and metrics: mined / kept / dropped counts, guard
-hits and the query's score margin between positive and negative.
+(query, positive, negative, negative_source, and the instance's provenance), its dataset card beside
+it (data/embedder/README.md, metadata.json: synthcraft.cards) and metrics: mined / kept / dropped
+counts, guard hits and the query's score margin between positive and negative.
 """
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from synthcraft.cards import CardParams, read_metrics, write_card
 from synthcraft.embedders import Encoder
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embedder.mining import MineParams, mine_negatives
@@ -31,6 +33,8 @@ class Paths:
     corpus: Path = Path("data/corpus")
     out: Path = Path("data/embedder/train.jsonl")
     metrics: Path = Path("metrics/embedder/mine.json")
+    spend: Path = Path("metrics/embedder/instances.json")   # the teacher and its funnel, for the dataset card
+    card: Path = Path("data/embedder")                      # the card's folder: README.md, metadata.json
 
 
 def run(params, paths: Paths) -> dict:
@@ -41,6 +45,21 @@ def run(params, paths: Paths) -> dict:
         encoder = Encoder(check_model(store), precision="float32")
         rows, stats = mine_negatives(instances, store, encoder, texts, params.embedder_mine, params.embedder_split.heldout_share)
     write_jsonl(paths.out, rows)
+    teacher = read_metrics(paths.spend, ("model", "backend", "requests", "instances", "rejected", "instance_yield",
+                                         "tokens_in", "tokens_out"))
+    write_card(paths.card, title="Synthetic text-embedding training data (E5-style)",
+               summary="Query / positive / hard-negative triples for contrastive training of a text embedder: "
+                       "tasks brainstormed and instances written by a teacher, negatives mined from the corpus.",
+               configs={"default": {"path": paths.out.relative_to(paths.card).as_posix(), "rows": len(rows), "teacher_funnel": teacher,
+                                    "mining": {k: v for k, v in stats.items() if isinstance(v, (int, float))},
+                                    "description": "query, positive, negative per row"}},
+               meta={"method": "Synthetic data for text embedders (E5-style), pipelines/embedder/dvc.yaml",
+                     "teacher": f"{teacher.get('model')} via {teacher.get('backend')}",
+                     "student": "the embedder trained on it (embed.model, MiniLM by default)",
+                     "format": "sentence-transformers triples (query, positive, negative) with negative_source and "
+                               "the instance's id, task, category and source document (doc_id)",
+                     "params": {"embedder_mine": asdict(params.embedder_mine)}},
+               source=params.cards.corpus)
     write_metrics(paths.metrics, stats)
     logging.info("training rows %d: %s", len(rows), stats)
     return stats
@@ -48,7 +67,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(embedder_mine=MineParams, embedder_split=SplitParams), parse_paths(Paths, __doc__))
+    run(load_params(embedder_mine=MineParams, embedder_split=SplitParams, cards=CardParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

@@ -6,13 +6,15 @@ Each kind's teacher outputs pass the shared filter funnel (format, duplicates, n
 pool example -- the seeds included -- and of each other), every reject counted with its reason.
 methods/embedsdg/arms.py then cuts the equal-count arms to one size and gives the
 random_seeds_tokens arm embedsdg's token spend (its degenerate decodings included: they cost
-tokens too). Writes data/embedsdg/arms/<arm>.jsonl (chat
-``messages``) and data/embedsdg/arms/rejected.jsonl.
+tokens too). Writes data/embedsdg/arms/<arm>.jsonl (in task.supervision's form, each row with
+its id and doc_id: the seed example it came from, two joined by "+" for a pair), data/embedsdg/arms/rejected.jsonl and the folder's
+dataset card (README.md, metadata.json: synthcraft.cards).
 """
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from synthcraft.cards import CardParams, read_metrics, write_card
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.funnel import FilterParams, filter_samples
 from synthcraft.methods.embedsdg.arms import ARMS, assemble
@@ -23,6 +25,12 @@ from synthcraft.tasks import TaskParams
 from synthcraft.tasks.mcqa import TASK
 
 KINDS = ("embedsdg", "random_pairs", "random_seeds")
+DESCRIPTIONS = {
+    "embedsdg": "seed pairs from sparse cells, with the student's decoded interpolation in the prompt",
+    "random_pairs": "random seed pairs, with their decoded interpolation (where the seeds come from is the only change)",
+    "random_seeds": "one random seed per example (the paper's baseline)",
+    "random_seeds_tokens": "random_seeds given as many tokens as embedsdg spent",
+}
 
 
 @dataclass
@@ -32,6 +40,7 @@ class Paths:
     decoded: Path = Path("data/embedsdg/decoded.jsonl")
     out: Path = Path("data/embedsdg/arms")
     metrics: Path = Path("metrics/embedsdg/filter.json")
+    spend: Path = Path("metrics/embedsdg/generate.json")   # the teacher, for the dataset card
 
 
 def run(params, paths: Paths) -> dict:
@@ -62,10 +71,26 @@ def run(params, paths: Paths) -> dict:
     samples = {sid: s for kind in KINDS for sid, s in kept[kind].items()}
     paths.out.mkdir(parents=True, exist_ok=True)
     for arm in ARMS:
-        write_jsonl(paths.out / f"{arm}.jsonl", [{"id": sid, **TASK.example(samples[sid], supervision)}
-                                                     for sid in arms[arm]])
+        write_jsonl(paths.out / f"{arm}.jsonl", [{"id": sid, "doc_id": samples[sid]["doc_id"],
+                                                  **TASK.example(samples[sid], supervision)} for sid in arms[arm]])
     write_jsonl(paths.out / "rejected.jsonl", rejected)
     metrics = {"funnel": funnels, **accounting, "arm_sizes": {arm: len(ids) for arm, ids in arms.items()}}
+    configs = {arm: {"path": f"{arm}.jsonl", "rows": len(arms[arm]), "description": DESCRIPTIONS[arm],
+                     "funnel": funnels[arm if arm in funnels else "random_seeds"]} for arm in ARMS}
+    configs["rejected"] = {"path": "rejected.jsonl", "rows": len(rejected),
+                           "description": "every dropped teacher output with its kind and reason"}
+    write_card(paths.out, title="EmbedSDG synthetic multiple-choice data",
+               summary="Multiple-choice training examples written by a teacher from seed examples: seed pairs from "
+                       "sparse regions of the student's embedding space with their decoded interpolation (embedsdg), "
+                       "and the random arms it is compared with, each arm's token spend counted.",
+               configs=configs,
+               meta={"method": "Embedding-based SDG, pipelines/embedsdg/dvc.yaml",
+                     "teacher": "{model} via {backend}".format(**read_metrics(paths.spend, ("model", "backend"))),
+                     "student": "models/embedsdg/student (base.model tuned on the seed pool)",
+                     "format": f"TRL ({supervision} supervision) with id and doc_id (the seed example, or a pair joined by +)",
+                     "accounting": accounting, "params": {"filter": {"similarity": f.similarity,
+                                                                      "lsh_threshold": f.lsh_threshold}}},
+               source=params.cards.embedsdg_pool)
     write_metrics(paths.metrics, metrics)
     logging.info("arms: %s; tokens spent %s", metrics["arm_sizes"], accounting["tokens_spent"])
     return metrics
@@ -73,7 +98,7 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(task=TaskParams, filter=FilterParams), parse_paths(Paths, __doc__))
+    run(load_params(task=TaskParams, filter=FilterParams, cards=CardParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":
