@@ -8,6 +8,7 @@ import yaml
 
 from conftest import git_repo, has_module, method_repo, ran_stages, run
 from synthcraft.methods.embgen import ARMS
+from synthcraft.methods.embgen.human import CONTROL
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not has_module("llama_cpp"), reason="the default teacher needs llama-cpp-python")]
@@ -30,7 +31,8 @@ def metrics(repo, name: str) -> dict:
 def test_embgen_pipeline_runs_end_to_end(repo):
     result = run(repo, "dvc", "repro", PIPELINE)
     assert set(stages(result.stdout)) == {"prepare", "embed", "base", "embgen_corpus", "embgen_extract", "embgen_embed",
-                                          "embgen_structure", "embgen_items", "embgen_evaluate"} | {
+                                          "embgen_structure", "embgen_human", "embgen_items", "embgen_evaluate",
+                                          "embgen_card", "embgen_report", f"embgen_train@{CONTROL}"} | {
         f"embgen_{stage}@{arm}" for stage in ("generate", "train") for arm in ARMS}
     corpus = metrics(repo, "corpus.json")
     assert corpus["documents"] == 18 and 0 < corpus["heterogeneity"]["mean_pairwise_cosine_distance"] < 1
@@ -48,17 +50,24 @@ def test_embgen_pipeline_runs_end_to_end(repo):
     assert set(embgen["sampler_mix"]) <= {"proximity", "intra", "inter"}
     assert 0 <= embgen["multi_document_share"] <= 1
     assert metrics(repo, "generate/one_doc.json")["multi_document_share"] == 0
+    human = metrics(repo, "human.json")     # the positive control: the documents' own text, cut at the budget
+    assert human["documents"] >= 1 and human["documents"] + human["documents_left_out"] == 18
+    assert human["kept_tokens_out"] <= 1000
     report = metrics(repo, "evaluate.json")
     closed = report["closed_book"]
-    assert closed["items"] >= 1 and set(closed["models"]) == {"no_aug", *ARMS}
+    assert closed["items"] >= 1 and set(closed["models"]) == {"no_aug", *ARMS, CONTROL}
     assert closed["test"] == "seen" and closed["no_leak_control"] == "heldout"
     for group in ("all", "seen", "heldout"):
-        assert "mcnemar_p" in closed["comparisons"]["embgen_vs_one_doc"][group]
+        for pair in ("embgen_vs_one_doc", f"{CONTROL}_vs_no_aug", f"embgen_vs_{CONTROL}"):
+            assert "mcnemar_p" in closed["comparisons"][pair][group]
     assert closed["by_kind"]["seen/subject"] >= 15 and closed["by_kind"]["heldout/subject"] >= 15
     assert closed["by_kind"]["seen"] == closed["by_kind"]["seen/subject"] + closed["by_kind"]["seen/masked_entity"]
     for model in report["open"]["models"].values():
         assert {"rouge1", "rougeL", "bleu1", "bleu4", "meteor", "answer_words"} <= set(model)
     assert report["tokens_spent"]["embgen"] <= 1000 and report["tokens_spent"]["no_aug"] == 0
+    card = json.loads((repo / "data/embgen/train/metadata.json").read_text())   # the dataset card
+    assert set(card["configs"]) == {*ARMS, CONTROL} and card["configs"][CONTROL]["rows"] == human["documents"]
+    assert "<h2>Paired differences: seen" in (repo / "reports/embgen.html").read_text()
     assert "metrics/embgen/evaluate.json" in run(repo, "dvc", "metrics", "show").stdout
 
 

@@ -55,8 +55,10 @@ def test_a_path_or_params_disagreement_is_reported(tmp_path):
     assert "base: Paths.out = models/elsewhere is neither a dep nor an out" in errors
     assert "base: models/base is an out but no Paths field writes it" in errors
     assert "train: loads params section 'train', which its params do not list" in errors
-    assert "pipelines/embgen/dvc.yaml:embgen_train@one_doc: loads params section 'train', which its params do not list" in errors
-    assert len(errors) == 6, errors
+    for arm in ("embgen", "one_doc", "human"):   # a foreach: each arm reports it
+        assert f"pipelines/embgen/dvc.yaml:embgen_train@{arm}: loads params section 'train', which its params do not list" \
+            in errors
+    assert len(errors) == 7, errors
 
 
 def test_a_teacher_given_as_a_project_path_must_be_a_dep(tmp_path):
@@ -153,12 +155,15 @@ def test_no_stage_script_shadows_an_importable_module():
 
 
 def test_embgen_arms_are_one_list():
-    """pipelines/embgen/dvc.yaml's foreach stages loop over its `arms` var; the code's ARMS must agree."""
+    """pipelines/embgen/dvc.yaml's foreach stages loop over its `arms` (generate) and `trained`
+    (arms and the positive control) vars; the code's ARMS and CONTROL must agree."""
     import yaml
 
     from synthcraft.methods.embgen import ARMS
+    from synthcraft.methods.embgen.human import CONTROL
 
     spec = yaml.safe_load((REPO / "pipelines/embgen/dvc.yaml").read_text())
-    arms = next(v["arms"] for v in spec["vars"] if isinstance(v, dict) and "arms" in v)
-    assert tuple(arms) == ARMS
-    assert [s for s, body in spec["stages"].items() if body.get("foreach") == "${arms}"] == ["embgen_generate", "embgen_train"]
+    var = {k: v for entry in spec["vars"] if isinstance(entry, dict) for k, v in entry.items()}
+    assert tuple(var["arms"]) == ARMS and tuple(var["trained"]) == (*ARMS, CONTROL)
+    loops = {s: body["foreach"] for s, body in spec["stages"].items() if "foreach" in body}
+    assert loops == {"embgen_generate": "${arms}", "embgen_train": "${trained}"}

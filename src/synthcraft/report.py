@@ -233,6 +233,7 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; } th { background: #f4f4f4; }
 img { max-width: 100%; display: block; margin: 0.8em 0; } .note { color: #555; font-size: 0.9em; }
 .headline { font-size: 1.05em; background: #f6f8fa; padding: 0.6em 1em; border-left: 4px solid #4c78a8; }
+.sample { font-size: 0.9em; background: #fafafa; padding: 0.4em 0.8em; border-left: 3px solid #ddd; }
 """
 
 # Marks the page as rendered once every figure has decoded, and counts script errors: the
@@ -383,6 +384,43 @@ def build(metrics_dir: Path, figures_dir: Path) -> str:
                              r["mean_nearest_synthetic"], r["mean_nearest_fewshot"]]
                             for name, r in m["coverage"]["sets"].items()]))
 
+    return page(f"synthcraft report: {task}", parts)
+
+
+def page(title: str, parts: list[str]) -> str:
+    """One self-contained HTML page of ``parts`` (HTML), with the report style and load check."""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>synthcraft report: {html.escape(task)}</title><style>{CSS}</style></head>\n<body>\n"
+            f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n"
             + "\n".join(parts) + f"\n<script>{CHECK}</script>\n</body></html>\n")
+
+
+# --- pieces of the method pipelines' reports (pipelines/<method>/stages/report.py) ----------------
+
+
+def difference_rows(comparisons: dict[str, dict], group: str) -> list[list]:
+    """One row per paired comparison in ``group``: difference, CI, discordant items, McNemar, MDD."""
+    rows = []
+    for name, by_group in comparisons.items():
+        r = by_group.get(group)
+        if r:
+            low, high = r["accuracy_difference_ci95"]
+            rows.append([name.replace("_vs_", " − "), f"{100 * r['accuracy_difference']:+.1f}",
+                         f"{100 * low:+.1f} to {100 * high:+.1f}", f"{r['only_first_right']} / {r['only_second_right']}",
+                         f"{r['mcnemar_p']:.3g}", f"{100 * r['minimum_detectable_difference']:.1f}"])
+    return rows
+
+
+DIFFERENCE_HEADER = ["comparison", "Δ accuracy (pts)", "95% CI", "discordant items", "McNemar p", "detectable (pts)"]
+
+
+def samples_html(samples: dict[str, list[dict]], limit: int = 3) -> str:
+    """The first ``limit`` training rows of each arm, as their chat turns or prompt / completion."""
+    out = []
+    for arm, rows in samples.items():
+        out.append(f"<h3>{html.escape(arm)}</h3>")
+        for row in rows[:limit]:
+            turns = row.get("messages") or [{"role": "prompt", "content": row.get("prompt", "")},
+                                            {"role": "completion", "content": row.get("completion", "")}]
+            out.append('<p class="sample">' + "<br>".join(f"<b>{html.escape(t['role'])}</b>: {html.escape(t['content'])}"
+                                                          for t in turns) + "</p>")
+    return "\n".join(out)

@@ -11,7 +11,10 @@ with Wilson 95% CIs, paired comparisons (bootstrap CI, exact McNemar), per group
 expected flat), and each with its kind ("seen/masked_entity", ...); "all" pools both. Open: greedy answers, BLEU-1/2/4,
 ROUGE-1/2/L (shared lexical metrics), METEOR, answer length, paired bootstrap differences; with the
 judge on, its four ratings and Binary Accuracy with Wilson CIs and McNemar. Tokens each arm spent
-are copied beside the results, since every comparison is at equal budget.
+are copied beside the results, since every comparison is at equal budget. The positive control
+("human": the documents' own text, embgen_human) is scored and compared like an arm: against
+no_aug it shows whether the test can see a gain at all; each arm against it, how much of it the
+arm's data recovers.
 """
 import json
 import logging
@@ -30,6 +33,7 @@ from synthcraft.evaluation.stats import paired_bootstrap
 from synthcraft.evaluation.summaries import accuracy, compare
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embgen import ARMS
+from synthcraft.methods.embgen.human import CONTROL
 from synthcraft.methods.embgen.evaluation import COMPARISONS, MODELS, EmbgenEvaluateParams, meteor_scores
 from synthcraft.methods.embgen.items import SOURCES
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
@@ -42,6 +46,7 @@ class Paths:
     adapters: Path = Path("models/embgen")
     items: Path = Path("data/embgen/eval")
     spend: Path = Path("metrics/embgen/generate")
+    human: Path = Path("metrics/embgen/human.json")
     judge_cache: Path = Path("cache/embgen_judge")
     metrics: Path = Path("metrics/embgen/evaluate.json")
     answers: Path = Path("metrics/embgen/answers.jsonl")
@@ -96,8 +101,10 @@ def run(params, paths: Paths) -> dict:
             **compare_answers(answered[a], answered[b], resamples),
             "meteor": {"difference": round(float(meteor[a].mean() - meteor[b].mean()), 4),
                        "ci95": [round(low, 4), round(high, 4)]}}
+    # The arms' kept teacher output tokens; the control's are its replies' (human text) tokens.
     report["tokens_spent"] = {arm: json.loads((paths.spend / f"{arm}.json").read_text())["kept_tokens_out"]
                               for arm in ARMS}
+    report["tokens_spent"][CONTROL] = json.loads(paths.human.read_text())["kept_tokens_out"]
     report["tokens_spent"]["no_aug"] = 0
     write_metrics(paths.metrics, report)
     rows = answer_rows({"open": answered})

@@ -13,10 +13,14 @@ import numpy as np
 
 from synthcraft.evaluation.scoring import FORMS
 from synthcraft.methods.embgen import ARMS
+from synthcraft.methods.embgen.human import CONTROL
 from synthcraft.params import choice
 
-MODELS = ("no_aug", *ARMS)     # no_aug: the student without any synthetic data
-COMPARISONS = (("embgen", "one_doc"), ("embgen", "no_aug"), ("one_doc", "no_aug"))
+MODELS = ("no_aug", *ARMS, CONTROL)     # no_aug: the student without any added data
+# The method against its baseline and no data; the control against no data (can the test see a
+# gain?) and each arm against the control (how much of that gain the arm's data recovers).
+COMPARISONS = (("embgen", "one_doc"), ("embgen", "no_aug"), ("one_doc", "no_aug"),
+               (CONTROL, "no_aug"), ("embgen", CONTROL), ("one_doc", CONTROL))
 
 
 @dataclass

@@ -1,0 +1,36 @@
+"""The EmbGen report stage on the repository's tracked EmbGen metrics (the last full run), with a
+small training folder and card standing in for the DVC-tracked data."""
+import json
+import re
+
+from conftest import REPO, load_stage, write_jsonl
+from synthcraft.cards import CardParams, write_card
+from synthcraft.methods.embgen.evaluation import MODELS
+
+stage = load_stage("embgen/report")
+
+
+def chat(q: str, a: str) -> dict:
+    return {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "doc_ids": ["d"]}
+
+
+def test_the_report_tabulates_the_tracked_run(tmp_path):
+    train = tmp_path / "train"
+    configs = {}
+    for arm in ("embgen", "one_doc", "human"):
+        write_jsonl(train / f"{arm}.jsonl", [chat(f"{arm} question {i} <b>", f"answer {i}") for i in range(5)])
+        configs[arm] = {"path": f"{arm}.jsonl", "rows": 5, "kept_tokens_out": 100}
+    write_card(train, title="t", summary="s", configs=configs, source=CardParams().corpus,
+               meta={"teacher": "teacher", "student": "student", "params": {"embgen_generate": {"budget_tokens": 100}}})
+    stage.run(None, stage.Paths(metrics=REPO / "metrics/embgen", train=train, html=tmp_path / "embgen.html"))
+    page = (tmp_path / "embgen.html").read_text()
+    evaluation = json.loads((REPO / "metrics/embgen/evaluate.json").read_text())
+    seen = evaluation["closed_book"]["comparisons"]["embgen_vs_one_doc"]["seen"]
+    assert f"embgen − one_doc {100 * seen['accuracy_difference']:+.1f} points" in page   # the verdict, from the metrics
+    for heading in ("Run", "Funnel", "Closed-book accuracy", "Paired differences: seen", "Paired differences: heldout"):
+        assert f"<h2>{heading}" in page, heading
+    for model in MODELS:
+        assert f"<td>{model}</td>" in page
+    assert len(re.findall(r'<p class="sample">', page)) == 9          # three rows per arm
+    assert "question 0 &lt;b&gt;" in page and "question 3" not in page   # escaped, and only the first three
+    assert "http://" not in page and "https://" not in page
