@@ -222,6 +222,7 @@ def headline_figures() -> list[str]:
     embedder = lambda pair: metric("metrics/embedder/evaluate.json", "tasks", "SciQRetrieval", "comparisons", pair)
     embedsdg = metric("metrics/embedsdg/evaluate.json", "comparisons", "embedsdg_vs_random_seeds", "all")
     embgen = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "embgen_vs_one_doc", "seen")
+    embgen_control = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "human_vs_no_aug", "seen")
     synth_human = craft("synthcraft_vs_human")
     return [
         f"{points(craft('synthcraft_vs_base')['accuracy_difference'])} {interval(craft('synthcraft_vs_base')['accuracy_difference_ci95'])}",
@@ -231,6 +232,7 @@ def headline_figures() -> list[str]:
         f"{embedder('human - base')['difference'] * 100:+.2f} {interval(embedder('human - base')['ci95'], 100, 2)}",
         f"{points(embedsdg['accuracy_difference'])} {interval(embedsdg['accuracy_difference_ci95'])}",
         f"{points(embgen['accuracy_difference'])} {interval(embgen['accuracy_difference_ci95'])}",
+        f"{points(embgen_control['accuracy_difference'])} {interval(embgen_control['accuracy_difference_ci95'])}",
     ]
 
 
