@@ -57,7 +57,7 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     assert rows and all(r["negative"] and r["negative"] != r["positive"] for r in rows)
     card = json.loads((repo / "data/embedder/metadata.json").read_text())   # the dataset card, beside the triples
     assert card["configs"]["default"]["rows"] == len(rows) and card["configs"]["default"]["teacher_funnel"]["instances"] \
-        == instances["instances"] and card["teacher"].endswith("via llamacpp")
+        == instances["instances"] and card["teacher"] == f"{instances['model']} via {instances['backend']}"
     assert (repo / "models/embedder/config_sentence_transformers.json").exists()
     control = json.loads((repo / "metrics/embedder/control.json").read_text())
     assert control["n"] == len(rows) and control["rows"] + control["no_negative"] == len(rows)   # sized by the synthetic set
