@@ -154,7 +154,10 @@ def _params_loaded(script: Path) -> set[str]:
 
 # Paths fields a stage may leave out of dvc.yaml on purpose: resumable parts and scratch space (not
 # outputs: a finished stage's result does not depend on them), and names passed as flags.
-UNTRACKED_FIELDS = {"work", "parts", "judge_cache"}
+# "spend": an upstream stage's metrics that a dataset card only quotes (teacher, token counts). Not a
+# dep: a resumed re-run rewrites its timings while the data stay byte-identical, and the data (the
+# deps) change whenever what the card quotes does.
+UNTRACKED_FIELDS = {"work", "parts", "judge_cache", "spend"}
 NAME_FIELDS = {"arm", "cell", "recipe"}
 # Params sections a stage may read without listing them: `ray` says where work runs, never what it
 # produces (README, "Ray"); CRAFT's train stage reads `train_fewshot` only under --fewshots, which

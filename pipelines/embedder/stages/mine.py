@@ -33,7 +33,7 @@ class Paths:
     corpus: Path = Path("data/corpus")
     out: Path = Path("data/embedder/train.jsonl")
     metrics: Path = Path("metrics/embedder/mine.json")
-    spend: Path = Path("metrics/embedder/instances.json")   # the teacher and its funnel, for the dataset card
+    spend: Path = Path("metrics/embedder/instances.json")   # quoted by the card, not a dep (pipeline_deps.UNTRACKED_FIELDS)
     card: Path = Path("data/embedder")                      # the card's folder: README.md, metadata.json
 
 

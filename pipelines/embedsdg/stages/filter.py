@@ -40,7 +40,7 @@ class Paths:
     decoded: Path = Path("data/embedsdg/decoded.jsonl")
     out: Path = Path("data/embedsdg/arms")
     metrics: Path = Path("metrics/embedsdg/filter.json")
-    spend: Path = Path("metrics/embedsdg/generate.json")   # the teacher, for the dataset card
+    spend: Path = Path("metrics/embedsdg/generate.json")   # quoted by the card, not a dep (pipeline_deps.UNTRACKED_FIELDS)
 
 
 def run(params, paths: Paths) -> dict:
