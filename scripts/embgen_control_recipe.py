@@ -25,11 +25,12 @@ from synthcraft.evaluation.runner import run_models
 from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.summaries import accuracy, compare
 from synthcraft.files import atomic_write_text, read_jsonl
+from synthcraft.methods.embgen.evaluation import EmbgenEvaluateParams
+from synthcraft.methods.embgen.items import SOURCES
 from synthcraft.params import load_section
 from synthcraft.runtime import machine, setup_logging
 from synthcraft.training import RECIPE_BASE, TrainParams, load_examples, train_lora
 
-GROUPS = ("seen", "heldout")
 
 
 def score(models: dict, items: list[dict], batch_size: int) -> dict:
@@ -50,15 +51,16 @@ def main() -> int:
     args = parser.parse_args()
     setup_logging()
     recipe = load_section("embgen_train", TrainParams, base=RECIPE_BASE)
+    form = load_section("embgen_evaluate", EmbgenEvaluateParams).primary
     items, examples = read_jsonl(args.items), load_examples(args.data)
-    masks = {g: np.array([item["source"] == g for item in items]) for g in GROUPS}
+    masks = {g: np.array([item["source"] == g for item in items]) for g in SOURCES}
     out = Path(args.out)
     report = json.loads(out.read_text()) if out.exists() else {}
     report.update({"data": args.data, "items": {g: int(m.sum()) for g, m in masks.items()}, "recipe": vars(recipe),
                    "machine": machine()})
     started = time.perf_counter()
     base = score({"no_aug": (args.base, None)}, items, args.batch_size)["no_aug"]
-    report["no_aug"] = {g: accuracy(base.where(m).correct("cloze_norm")) for g, m in masks.items()}
+    report["no_aug"] = {g: accuracy(base.where(m).correct(form)) for g, m in masks.items()}
     report["no_aug"]["score_seconds"] = round(time.perf_counter() - started, 1)
     arms = report.setdefault("settings", {})
     for setting in args.settings.split(","):
@@ -74,12 +76,12 @@ def main() -> int:
         scored = score({name: (args.base, str(adapter))}, items, args.batch_size)[name]
         arms[name] = {"epochs": int(epochs), "learning_rate": float(rate),
                       **{k: stats[k] for k in ("examples", "steps", "train_loss", "first_loss", "last_loss", "seconds")},
-                      "groups": {g: {"accuracy": accuracy(scored.where(m).correct("cloze_norm")),
-                                     "vs_no_aug": {form: compare(scored.where(m), base.where(m), form, args.resamples)
-                                                   for form in FORMS}}
+                      "groups": {g: {"accuracy": accuracy(scored.where(m).correct(form)),
+                                     "vs_no_aug": {f: compare(scored.where(m), base.where(m), f, args.resamples)
+                                                   for f in FORMS}}
                                  for g, m in masks.items()}}
         logging.info("%s: loss %.3f -> %.3f; seen %+.4f, heldout %+.4f", name, stats["first_loss"], stats["last_loss"],
-                     *[arms[name]["groups"][g]["vs_no_aug"]["cloze_norm"]["accuracy_difference"] for g in GROUPS])
+                     *[arms[name]["groups"][g]["vs_no_aug"][form]["accuracy_difference"] for g in SOURCES])
         atomic_write_text(out, json.dumps(report, indent=1) + "\n")
     atomic_write_text(out, json.dumps(report, indent=1) + "\n")
     return 0

@@ -61,6 +61,7 @@ def run(params, paths: Paths) -> dict:
     if not kept:
         funnel["warning"] = f"no sample survived; most were dropped as {report.dominant_reject()}"
         logging.warning("%s: %s. See %s", task.name, funnel["warning"], out / "rejected.jsonl")
+    spend = read_metrics(paths.spend, ("model", "backend", "tokens_in", "tokens_out", "json_yield"))
     write_card(out, title=f"CRAFT synthetic data: {task.name}",
                summary=f"{task.type} training examples written by a teacher from corpus documents retrieved near "
                        f"the few-shots of data/fewshots/{task.name}.jsonl, after CRAFT's filters.",
@@ -69,12 +70,12 @@ def run(params, paths: Paths) -> dict:
                         "rejected": {"path": "rejected.jsonl", "rows": len(rejected),
                                      "description": "every dropped record with its reason"}},
                meta={"method": "CRAFT (retrieve near the few-shots, rewrite, filter), dvc.yaml",
-                     "teacher": "{model} via {backend}".format(**read_metrics(paths.spend, ("model", "backend"))),
+                     "teacher": f"{spend['model']} via {spend['backend']}",
                      "student": params.base.model,
                      "format": "TRL: prompt/completion or chat messages per row, with id, doc_id (the source "
                                "document) and shot_ids (the few-shots in the teacher's prompt); train.parquet "
                                "holds the samples' fields",
-                     "teacher_tokens": read_metrics(paths.spend, ("tokens_in", "tokens_out", "json_yield")),
+                     "teacher_tokens": {k: spend[k] for k in ("tokens_in", "tokens_out", "json_yield") if k in spend},
                      "params": {"task": {"name": task.name, "type": task.type, "supervision": task.supervision},
                                 "filter": {"similarity": p.similarity, "lsh_threshold": p.lsh_threshold}}},
                source=params.cards.corpus)

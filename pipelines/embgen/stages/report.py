@@ -19,9 +19,6 @@ from synthcraft.report import DIFFERENCE_HEADER, difference_rows, page, samples_
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
-GROUPS = ("seen", "heldout")   # the test, and its no-leak control
-
-
 @dataclass
 class Paths:
     metrics: Path = Path("metrics/embgen")
@@ -44,6 +41,7 @@ def run(params, paths: Paths) -> dict:
     extract = json.loads((paths.metrics / "extract.json").read_text())
     card = json.loads((paths.train / "metadata.json").read_text())
     closed = evaluation["closed_book"]
+    groups = (closed["test"], closed["no_leak_control"])   # as embgen_evaluate names them
     parts = ["<h1>EmbGen run report</h1>",
              f'<p class="headline">{html.escape(verdict(closed["comparisons"]))}</p>',
              "<h2>Run</h2>",
@@ -63,12 +61,12 @@ def run(params, paths: Paths) -> dict:
              "<h2>Training rows (first three per arm)</h2>",
              samples_html({name: read_jsonl(paths.train / c["path"]) for name, c in card["configs"].items()}),
              "<h2>Closed-book accuracy</h2>",
-             table(["model", *[f"{g} ({closed['by_kind'][g]} items)" for g in GROUPS]],
+             table(["model", *[f"{g} ({closed['by_kind'][g]} items)" for g in groups]],
                    [[name, *[f"{100 * closed['models'][name]['by_kind'][g]['accuracy']:.1f} "
                              f"({100 * closed['models'][name]['by_kind'][g]['ci95'][0]:.1f}–"
-                             f"{100 * closed['models'][name]['by_kind'][g]['ci95'][1]:.1f})" for g in GROUPS]]
+                             f"{100 * closed['models'][name]['by_kind'][g]['ci95'][1]:.1f})" for g in groups]]
                     for name in closed["models"]])]
-    for group in GROUPS:
+    for group in groups:
         parts += [f"<h2>Paired differences: {group}</h2>", table(DIFFERENCE_HEADER, difference_rows(closed["comparisons"], group))]
     atomic_write_text(paths.html, page("synthcraft report: EmbGen", parts))
     logging.info("wrote %s", paths.html)
