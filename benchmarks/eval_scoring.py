@@ -1,6 +1,7 @@
 """Evaluation scoring: letter + cloze with each question's cache shared by its four options, against
-every full sequence run on its own, and against letter scoring alone (what evaluate cost before);
-and what bf16 autocast (the evaluate stage's default where supported) costs in agreement with fp32.
+every full sequence run on its own, against letter scoring alone (what evaluate cost before) and
+against the cloze forms alone (evaluate.forms without letter, the default); and what bf16 autocast
+costs in agreement with fp32.
 
     python benchmarks/eval_scoring.py                 # 160 MMLU biology items, SmolLM2 from its GGUF
     python benchmarks/eval_scoring.py --items 689
@@ -55,6 +56,7 @@ def main() -> None:
         "shared_prefix": lambda: score_items(model, tokenizer, items, args.batch_size, "shared"),
         "full_sequences": lambda: score_items(model, tokenizer, items, args.batch_size, "full", share_prefix=False),
         "letter_only": lambda: letters_only(model, tokenizer, items, args.batch_size),
+        "cloze_only": lambda: score_items(model, tokenizer, items, args.batch_size, "cloze", letter=False),
     }
     bf16 = use_bf16("auto", "cpu")
     seconds = {name: [] for name in arms}
@@ -81,6 +83,9 @@ def main() -> None:
         "items_per_second": {name: round(len(items) / s, 2) for name, s in median.items()},
         "speedup_shared_vs_full": round(median["full_sequences"] / median["shared_prefix"], 3),
         "cost_of_cloze_vs_letter_only": round(median["shared_prefix"] / median["letter_only"], 3),
+        "cost_of_all_forms_vs_cloze_only": round(median["shared_prefix"] / median["cloze_only"], 3),
+        "same_cloze_scores_without_letter": all(a.cloze == b.cloze for a, b in zip(outputs["shared_prefix"],
+                                                                                   outputs["cloze_only"])),
         "same_predictions_shared_vs_full": {form: agreement(shared, full, form) for form in forms},
         "fp32_seconds_shared": round(fp32_seconds, 2),
         "same_predictions_vs_fp32": {form: agreement(shared, fp32, form) for form in forms},
@@ -88,7 +93,8 @@ def main() -> None:
                      for precision, s in (("run", shared), ("fp32", fp32))},
     }
     save_and_print(result, args.out, f"eval scoring: shared prefix {result['speedup_shared_vs_full']:.2f}x the speed of full "
-                                    f"sequences; letter + cloze costs {result['cost_of_cloze_vs_letter_only']:.2f}x letter alone")
+                                    f"sequences; letter + cloze costs {result['cost_of_cloze_vs_letter_only']:.2f}x letter alone "
+                                    f"and {result['cost_of_all_forms_vs_cloze_only']:.2f}x cloze alone")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """evaluate: the base model and every adapter in evaluate.models on every set in evaluate.sets,
-compared item by item. Multiple-choice sets are scored in letter and cloze form; open-ended sets
+compared item by item. Multiple-choice sets are scored in the forms of evaluate.forms (cloze and
+cloze_norm by default; letter on request, at about three times the cost); open-ended sets
 (kind: open) have each model write answers, scored against the reference.
 
     dvc repro evaluate
     dvc metrics show metrics/eval.json
     dvc exp run -S '+evaluate.models.other=models/adapters/other'            # one more model, no code
     dvc exp run -S '+evaluate.sets.mine={path: data/eval/mine.jsonl}'        # one more evaluation set
+    dvc exp run -S 'evaluate.forms=[letter,cloze,cloze_norm]'                 # the letter form too
     dvc exp run -S '+evaluate.sets.bio_open={kind: open, subjects: ["college biology"]}'  # open QA from MMLU
     dvc exp run -S judge.enabled=true -S judge.backend=openai \
                 -S judge.model=Qwen/Qwen2.5-7B-Instruct                 # judge open answers
@@ -36,7 +38,6 @@ from synthcraft.evaluation.judge import JudgeParams
 from synthcraft.evaluation.lexical import lexical_scores
 from synthcraft.evaluation.openended import Answered, answer_rows, judge_answers, open_set_report
 from synthcraft.evaluation.runner import run_models
-from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.seeds import add_seed_summaries, model_runs
 from synthcraft.evaluation.summaries import Scored, accuracy, accuracy_by_subject, set_report
 from synthcraft.files import atomic_write_text, read_jsonl, write_jsonl
@@ -73,7 +74,7 @@ def run(params, paths: Paths) -> dict:
     runs = model_runs(models)
     results, answers = run_models({name: (str(paths.base), adapter) for name, adapter in runs.items()}, mcqa_sets,
                                   {name: (items, p.sets[name].max_new_tokens) for name, items in open_sets.items()},
-                                  batch_size=p.batch_size, device=device, bf16=bf16)
+                                  batch_size=p.batch_size, device=device, bf16=bf16, forms=tuple(p.forms))
     answered: dict[str, dict[str, Answered]] = {name: {} for name in open_sets}
     for set_name, items in open_sets.items():
         for model_name, model_answers in answers[set_name].items():
@@ -83,12 +84,13 @@ def run(params, paths: Paths) -> dict:
                          lexical["rougeL"].mean(), lexical["bleu4"].mean())
 
     metrics = {"task": task.name, "primary": p.primary, "bf16": bf16}
-    reports = {name: set_report(results[name], p.comparisons(), p.primary, p.bootstrap_resamples) for name in mcqa_sets}
+    reports = {name: set_report(results[name], p.comparisons(), p.primary, p.bootstrap_resamples, tuple(p.forms))
+               for name in mcqa_sets}
     for set_name, items in mcqa_sets.items():
         eval_texts = [" ".join([i["question"], *i["choices"]]) for i in items]
         reports[set_name]["contamination"] = contamination_by_model(models, eval_texts)
         add_seed_summaries(reports[set_name], models, p.reference, runs, {
-            form: {run: float(results[set_name][run].correct(form).mean()) for run in runs} for form in FORMS})
+            form: {run: float(results[set_name][run].correct(form).mean()) for run in runs} for form in p.forms})
     metrics["sets"] = reports
     if open_sets:
         if params.judge.enabled:
@@ -105,7 +107,7 @@ def run(params, paths: Paths) -> dict:
     write_metrics(paths.metrics, metrics)
     atomic_write_text(paths.plot, subject_table(results, p.primary))
     atomic_write_text(paths.letters, letter_table(reports))
-    atomic_write_text(paths.items, item_table(results))
+    atomic_write_text(paths.items, item_table(results, p.forms))
     write_jsonl(paths.answers, answer_rows(answered))
     return metrics
 
@@ -147,16 +149,16 @@ def letter_table(reports: dict[str, dict]) -> str:
     return csv_text(["bar", "set", "form", "model", "letter", "share"], rows)
 
 
-def item_table(results: dict[str, dict[str, Scored]]) -> str:
+def item_table(results: dict[str, dict[str, Scored]], forms: list[str]) -> str:
     """One row per set x item x model, so any two runs or models compare item by item (paired):
     the chosen letter, the correct option's rank (1 = top) and log-prob (over the item's options),
-    per form. ``item_key`` identifies the question across runs."""
+    per scored form. ``item_key`` identifies the question across runs."""
     header = ["set", "item", "item_key", "subject", "answer", "model"]
-    header += [f"{form}{suffix}" for form in FORMS for suffix in ("", "_rank", "_logprob")]
+    header += [f"{form}{suffix}" for form in forms for suffix in ("", "_rank", "_logprob")]
     rows = []
     for set_name, by_model in results.items():
         for model_name, scored in by_model.items():
-            columns = [(scored.predictions(f), scored.correct_rank(f), scored.correct_logprob(f)) for f in FORMS]
+            columns = [(scored.predictions(f), scored.correct_rank(f), scored.correct_logprob(f)) for f in forms]
             for index, item in enumerate(scored.items):
                 row = [set_name, index, item_key(item), item["subject"], item["answer"], model_name]
                 for letters, ranks, logprobs in columns:

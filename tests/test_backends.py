@@ -265,3 +265,16 @@ def test_transformers_backend_constrained(smollm2_tokenizer):
         assert result.text.lstrip("{ \n").startswith('"question"')  # the grammar forces the schema's first key
         if result.finish_reason == "stop":
             assert list(extract_json(result.text)) == ["question", "options", "answer"]
+
+
+@pytest.mark.skipif(not has_module("llama_cpp"), reason="llama-cpp-python is not installed (make setup)")
+def test_llama_cpp_is_the_portable_avx2_build_and_metrics_say_so():
+    """`make setup` compiles llama.cpp for AVX2, not for the build machine: a native build took an
+    AVX-512 / AMX path that crashed on one host and wrote other text on another CPU kind."""
+    import llama_cpp  # noqa: F401  (machine() reports llama.cpp's kernels once it is loaded)
+
+    from synthcraft.runtime import machine
+
+    kernels = machine()["llama_cpp_kernels"]
+    assert {"AVX2", "FMA", "F16C"} <= set(kernels)
+    assert not [k for k in kernels if k.startswith(("AVX512", "AMX", "AVX_VNNI"))], kernels

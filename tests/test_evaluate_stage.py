@@ -71,6 +71,22 @@ def test_evaluate_stage_end_to_end(tiny_base, tmp_path):
     assert "open_sets" not in metrics and paths.answers.read_text() == ""   # no open sets: an empty table
 
 
+def test_forms_without_letter_leave_it_out_of_every_output(tiny_base, tmp_path):
+    """params.yaml's default evaluate.forms: the letter form is neither scored nor reported."""
+    params = types.SimpleNamespace(task=TaskParams(), evaluate=EvaluateParams(
+        forms=["cloze_norm", "cloze"], bootstrap_resamples=100, batch_size=4, bf16="false",
+        sets={"own": EvalSet(str(write_jsonl(tmp_path / "own.jsonl", OWN)))}))
+    assert params.evaluate.forms == ["cloze", "cloze_norm"]   # the order every report uses
+    paths = stage.Paths(base=tiny_base, metrics=tmp_path / "eval.json", plot=tmp_path / "by_subject.csv",
+                        letters=tmp_path / "letters.csv", items=tmp_path / "items.csv",
+                        answers=tmp_path / "answers.jsonl")
+    report = stage.run(params, paths)["sets"]["own"]
+    assert set(report["models"]["base"]) == set(report["position_bias"]) == {"cloze", "cloze_norm"}
+    header = paths.items.read_text().splitlines()[0]
+    assert header.endswith("model,cloze,cloze_rank,cloze_logprob,cloze_norm,cloze_norm_rank,cloze_norm_logprob")
+    assert {r["form"] for r in csv.DictReader(io.StringIO(paths.letters.read_text()))} == {"cloze", "cloze_norm"}
+
+
 OPEN = [{"question": f"What is {i} plus one?", "answer": f"It is {i + 1}."} for i in range(4)]
 
 

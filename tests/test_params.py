@@ -92,6 +92,15 @@ def test_counts_and_sizes_are_checked_at_load(tmp_path, section, cls, text, mess
         load_section(section, cls, path)
 
 
+def test_evaluate_forms_must_hold_the_primary_form():
+    from synthcraft.evaluation import EvaluateParams
+
+    with pytest.raises(ValueError, match=r"primary='letter' is not one of forms \['cloze'\]. Fix: add it"):
+        EvaluateParams(primary="letter", forms=["cloze"])
+    with pytest.raises(ValueError, match=r"forms='acc' is not one of"):
+        EvaluateParams(forms=["acc", "cloze_norm"])
+
+
 def test_bad_source_kind_points_at_the_source(tmp_path):
     path = write(tmp_path, "ex:\n  name: a\n  sources:\n    - name: s\n      kind: csv\n      path: x\n")
     with pytest.raises(ParamsError, match=r"params.yaml:4: .*kind='csv' is not one of"):

@@ -167,15 +167,16 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
     bio = metrics["sets"]["mmlu_bio"]
     assert bio["items"] == 24 == metrics["sets"]["sciq"]["items"] and metrics["sets"]["mmlu_control"]["items"] == 16
     assert set(bio["models"]) == {"base", "fewshot_baseline", "synthcraft", "human"}
-    for report in bio["models"].values():
-        for form in ("letter", "cloze", "cloze_norm"):
+    for report in bio["models"].values():   # params.yaml's evaluate.forms: the letter form is not scored
+        assert set(report) == {"cloze", "cloze_norm"}
+        for form in ("cloze", "cloze_norm"):
             low, high = report[form]["ci95"]
             assert low <= report[form]["accuracy"] <= high and report[form]["n"] == 24
     assert set(bio["comparisons"]) == {"fewshot_baseline_vs_base", "synthcraft_vs_base", "human_vs_base",
                                        "synthcraft_vs_fewshot_baseline", "human_vs_fewshot_baseline",
                                        "synthcraft_vs_human"}
     for comparison in bio["comparisons"].values():
-        for form in ("letter", "cloze", "cloze_norm"):
+        for form in ("cloze", "cloze_norm"):
             assert 0 <= comparison[form]["mcnemar_p"] <= 1
             low, high = comparison[form]["logprob_difference_ci95"]
             assert low <= comparison[form]["logprob_difference"] <= high
@@ -185,7 +186,7 @@ def test_train_and_evaluate_complete_the_pipeline(repo):
     subject_bars = len(plot) - 1  # 4 models x (subjects in each set's first items + overall)
     assert subject_bars >= 4 * (2 + 2 + 2) and subject_bars % 4 == 0
     items = (repo / "metrics/eval_items.csv").read_text().splitlines()
-    assert items[0].startswith("set,item,item_key,subject,answer,model,letter,letter_rank,letter_logprob,cloze,")
+    assert items[0].startswith("set,item,item_key,subject,answer,model,cloze,cloze_rank,cloze_logprob,cloze_norm,")
     assert len(items) == 1 + (24 + 24 + 16) * 4
     coverage = json.loads((repo / "metrics/coverage.json").read_text())
     assert coverage["points"]["eval:mmlu_bio"] == 24 == coverage["points"]["eval:sciq"] and coverage["points"]["fewshot"] == 8

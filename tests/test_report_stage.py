@@ -67,6 +67,29 @@ def test_report_renders_in_a_headless_browser(tmp_path):
     assert 'data-rendered="broken"' in body and 'data-errors="1"' in body
 
 
+@pytest.mark.parametrize("letter", [True, False])
+def test_the_report_shows_the_forms_evaluate_scored(tmp_path, letter):
+    """evaluate.forms decides the forms: with or without letter, each set's figures and tables follow."""
+    import json
+
+    metrics = tmp_path / "metrics"
+    shutil.copytree(REPO / "metrics", metrics)
+    evaluation = json.loads((metrics / "eval.json").read_text())
+    for report in evaluation["sets"].values():
+        for part in ("models", "comparisons"):
+            for name, by_form in report[part].items():
+                rest = {form: value for form, value in by_form.items() if form != "letter"}
+                report[part][name] = {"letter": by_form.get("letter", by_form["cloze"]), **rest} if letter else rest
+        bias = {form: value for form, value in report["position_bias"].items() if form != "letter"}
+        report["position_bias"] = {"letter": report["position_bias"].get("letter", bias["cloze"]), **bias} \
+            if letter else bias
+    (metrics / "eval.json").write_text(json.dumps(evaluation))
+    _, paths = build(tmp_path / "out", metrics)
+    page = paths.html.read_text()
+    assert ("<td>letter</td>" in page) is letter and "<td>cloze_norm</td>" in page
+    assert f"× {3 if letter else 2} forms" in page
+
+
 def test_open_sets_get_their_tables(tmp_path):
     import json
 

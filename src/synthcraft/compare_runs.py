@@ -89,7 +89,8 @@ def compare_runs(rows_a: list[dict], rows_b: list[dict], models: list[str] | Non
             if not shared:
                 continue
             if form not in shared[0][0] or form not in shared[0][1]:
-                raise SystemExit(f"form {form!r} is not in both runs. Fix: --form letter (older runs have only it)")
+                raise SystemExit(f"form {form!r} is not in both runs (each scores its own evaluate.forms). Fix: "
+                                 f"--form with one both have: cloze_norm, or letter for runs from before cloze")
             right_a = np.array([a[form] == a["answer"] for a, _ in shared])
             right_b = np.array([b[form] == b["answer"] for _, b in shared])
             only_a, only_b = int((right_a & ~right_b).sum()), int((right_b & ~right_a).sum())

@@ -18,7 +18,6 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-FORMS = ("letter", "cloze", "cloze_norm")
 TRAIN_STAGES = ("train", "train_fewshot", "train_control")   # synthetic data, the few-shots, human data
 COLOURS = {"corpus": "#d0d0d0", "selected": "#4c78a8", "synthetic": "#f58518", "fewshot": "#e45756"}
 EVAL_COLOURS = ["#54a24b", "#b279a2", "#9d755d", "#72b7b2"]
@@ -57,12 +56,18 @@ def loss_figure(curves: dict[str, list[dict]]):
     return fig
 
 
+def scored_forms(report: dict) -> list[str]:
+    """The forms one set was scored in (evaluate.forms), in the order eval.json lists them."""
+    return list(report["position_bias"])
+
+
 def accuracy_figure(set_name: str, report: dict):
     """Overall accuracy per model in every form, with 95% Wilson intervals."""
     models = list(report["models"])
-    fig, ax = plt.subplots(figsize=(7, 0.5 * len(models) * len(FORMS) + 1))
+    forms = scored_forms(report)
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(models) * len(forms) + 1))
     y, ticks, labels = 0, [], []
-    for form_index, form in enumerate(FORMS):
+    for form_index, form in enumerate(forms):
         for model in models:
             r = report["models"][model][form]
             low, high = r["ci95"]
@@ -109,7 +114,7 @@ def subject_figure(rows: list[dict], set_name: str):
 def differences_figure(set_name: str, report: dict):
     """Paired accuracy differences with bootstrap intervals: every comparison in every form."""
     rows = [(f"{name.replace('_vs_', ' − ')} · {form}", c[form]) for name, c in report["comparisons"].items()
-            for form in FORMS]
+            for form in scored_forms(report)]
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.2))
     for y, (_, r) in enumerate(rows):
         low, high = r["accuracy_difference_ci95"]
@@ -124,7 +129,13 @@ def differences_figure(set_name: str, report: dict):
     return fig
 
 
-def letters_figure(set_name: str, report: dict, form: str = "letter"):
+def bias_form(report: dict) -> str:
+    """The form whose predicted letters the report shows: letter where it was scored, else the primary."""
+    return "letter" if "letter" in report["position_bias"] else report["primary"]
+
+
+def letters_figure(set_name: str, report: dict):
+    form = bias_form(report)
     bias = report["position_bias"][form]
     series = {"answer key": bias["answer_key"], **bias["predicted"]}
     fig, ax = plt.subplots(figsize=(7, 3))
@@ -216,9 +227,10 @@ def accounting_rows(m: dict[str, dict | None]) -> list[list]:
     if m.get("eval"):
         e = m["eval"]
         items = sum(s["items"] for s in e["sets"].values())
-        models = len(next(iter(e["sets"].values()))["models"])
+        first = next(iter(e["sets"].values()))
+        models, forms = len(first["models"]), len(scored_forms(first))
         seconds = e.get("seconds")
-        rows.append(["evaluate", f"{items:,} items × {models} models × {len(FORMS)} forms", "—",
+        rows.append(["evaluate", f"{items:,} items × {models} models × {forms} forms", "—",
                      fmt(items * models / seconds if seconds else None, ".2f", " item-models/s"), fmt(seconds, ".1f")])
     if m.get("coverage"):
         rows.append(["coverage", f"{sum(m['coverage']['points'].values()):,} points", "—", "—",
@@ -361,7 +373,7 @@ def build(metrics_dir: Path, figures_dir: Path) -> str:
             if report.get("across_seeds"):
                 parts.extend(seed_section(report["across_seeds"]))
             figure(f"letters_{set_name}", letters_figure(set_name, report), f"predicted letters on {set_name}")
-            bias = report["position_bias"]["letter"]
+            bias = report["position_bias"][bias_form(report)]
             parts.append(f'<p class="note">Always answering {bias["majority_letter"]} (the key\'s most common '
                          f'letter) scores {100 * bias["majority_accuracy"]:.1f}%.</p>')
             if report.get("contamination"):

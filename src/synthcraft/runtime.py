@@ -11,6 +11,7 @@ import importlib.metadata
 import logging
 import os
 import platform
+import sys
 from pathlib import Path
 
 import torch
@@ -120,6 +121,19 @@ def cpu_model() -> str:
     return cpuinfo("model name") or platform.processor() or platform.machine()
 
 
+def llama_cpp_kernels() -> list[str] | None:
+    """The instruction sets the installed llama.cpp was compiled for (its system info: "AVX2 = 1 |
+    ..."), or None where this process has not loaded llama.cpp. `make setup` builds for AVX2, so a
+    record listing AVX512 or AMX names a native build, whose teacher text is this CPU kind's own."""
+    module = sys.modules.get("llama_cpp")
+    if module is None:
+        return None
+    info = module.llama_print_system_info().decode(errors="replace")
+    cpu = next((part for part in info.split("CPU :")[1:]), "")
+    return [name.strip() for name, _, value in (field.partition("=") for field in cpu.split("|"))
+            if value.strip() == "1" and name.strip().isupper()]
+
+
 def machine() -> dict:
     """What made a stage's outputs, for its metrics: the CPU, the kernels torch ran (their level:
     AVX2 / AVX512, and portable or native), whether the CPU has native bf16 and whether this process
@@ -135,4 +149,4 @@ def machine() -> dict:
             "torch_threads": torch.get_num_threads(), "kernels": kernels(),
             "cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpu_has_bf16": cpu_has_bf16(),
             "bf16_used": _bf16_used, "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            "versions": versions}
+            "llama_cpp_kernels": llama_cpp_kernels(), "versions": versions}

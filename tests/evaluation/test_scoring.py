@@ -96,3 +96,15 @@ def test_letter_form_follows_the_model(smollm2, smollm2_tokenizer):
 def test_cloze_gets_easy_questions_right(smollm2, smollm2_tokenizer):
     scored = Scored(EASY, score_items(smollm2, smollm2_tokenizer, EASY))
     assert scored.correct("cloze").all() and scored.correct("cloze_norm").all()
+
+
+def test_without_the_letter_form_the_cloze_scores_are_the_same(smollm2, smollm2_tokenizer):
+    """evaluate.forms without letter skips its pass: the cloze scores do not move, and asking for the
+    letter form then says how to get it instead of scoring nothing."""
+    items = load_mcqa(assets.MMLU, ["anatomy"])[:5] + EASY
+    both = score_items(smollm2, smollm2_tokenizer, items, batch_size=4)
+    cloze_only = score_items(smollm2, smollm2_tokenizer, items, batch_size=4, letter=False)
+    assert [s.cloze for s in cloze_only] == [s.cloze for s in both]
+    assert all(s.letter is None for s in cloze_only)
+    with pytest.raises(ValueError, match="add letter to the stage's forms"):
+        Scored(items, cloze_only).correct("letter")

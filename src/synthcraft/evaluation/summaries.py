@@ -114,16 +114,16 @@ def compare(a: Scored, b: Scored, form: str, resamples: int = 10000) -> dict:
 
 
 def set_report(results: dict[str, Scored], comparisons: list[tuple[str, str]], primary: str,
-               resamples: int = 10000) -> dict:
-    """Everything eval.json says about one evaluation set."""
+               resamples: int = 10000, forms: tuple[str, ...] = FORMS) -> dict:
+    """Everything eval.json says about one evaluation set, in each of ``forms``."""
     items = next(iter(results.values())).items
     return {
         "items": len(items),
         "chance": round(next(iter(results.values())).chance(), 4),
-        "models": {name: {form: accuracy(s.correct(form)) for form in FORMS} for name, s in results.items()},
+        "models": {name: {form: accuracy(s.correct(form)) for form in forms} for name, s in results.items()},
         "position_bias": {form: position_bias(items, {name: s.predictions(form) for name, s in results.items()})
-                          for form in FORMS},
-        "comparisons": {f"{a}_vs_{b}": {form: compare(results[a], results[b], form, resamples) for form in FORMS}
+                          for form in forms},
+        "comparisons": {f"{a}_vs_{b}": {form: compare(results[a], results[b], form, resamples) for form in forms}
                         for a, b in comparisons},
         "primary": primary,
     }
