@@ -1,4 +1,5 @@
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -66,6 +67,25 @@ def test_auto_precision_under_native_kernels_picks_bf16_only_when_faithful(tiny_
     assert result["picked"] == "bfloat16" and result["calibration"] >= 0.999 and result["min_cosine"] >= 0.999
     # An unreachable bound forces the fallback: back to float32 weights.
     assert result["fallback"] == "float32" and result["fallback_dtype"] == "torch.float32"
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="the caps are for x86 CPUs")
+def test_torchs_matrix_products_run_mkls_avx2_path_too():
+    """torch's float32 matrix products run in MKL, which ignores torch's own cap: on an Intel host
+    with AVX-512 it wrote other bytes than an AMD one until MKL_CBWR joined the caps. The product
+    must equal the one MKL computes when told by its other switch to use nothing wider than AVX2."""
+    code = ("import hashlib, synthcraft, torch\n"
+            "g = torch.Generator().manual_seed(0)\n"
+            "a, b = torch.randn(64, 384, generator=g), torch.randn(384, 1536, generator=g)\n"
+            "print(hashlib.sha256((a @ b).numpy().tobytes()).hexdigest())")
+
+    def product(env):
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    portable = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS")}
+    portable["SYNTHCRAFT_KERNELS"] = "portable"
+    assert product(portable) == product({**portable, "MKL_CBWR": "", "MKL_ENABLE_INSTRUCTIONS": "AVX2"})
 
 
 def test_default_portable_kernels_compute_in_float32(tiny_docs):

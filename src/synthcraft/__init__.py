@@ -8,13 +8,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", os.environ["HF_HUB_OFFLINE"])
 
 # Portable CPU kernels by default, so the same params give the same bytes on any x86 CPU: torch's
-# own kernels and oneDNN's are capped at AVX2, the level every x86-64 machine of the last decade
-# runs. Uncapped, AVX-512 machines sum in another order than AVX2 ones and every embedding, adapter
-# and score differs in its last bits (measured: README, "Same bytes on any CPU"). The cap costs
-# nothing in float32 here; it only turns off native bf16, which SYNTHCRAFT_KERNELS=native brings back.
+# own kernels, oneDNN's and MKL's (torch's matrix products) are held to AVX2, the level every x86-64
+# machine of the last decade runs. Uncapped, AVX-512 machines sum in another order than AVX2 ones
+# and every embedding, adapter and score differs in its last bits (docs/architecture.md, "Same bytes
+# on any CPU"). MKL needs its own switch: with only torch and oneDNN capped, an Intel host still ran
+# MKL's AVX-512 code and wrote another store than an AMD one (2026-12-02). MKL_CBWR=AVX2 is MKL's
+# conditional-numerical-reproducibility mode: one AVX2 code path on Intel and AMD CPUs alike. The cap
+# costs little in float32; it turns off native bf16, which SYNTHCRAFT_KERNELS=native brings back.
 # Set here, before any torch operation, so every process (stage, Ray worker, DataLoader) inherits it.
 KERNELS_ENV = "SYNTHCRAFT_KERNELS"
-PORTABLE_CAPS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+PORTABLE_CAPS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2"}
 kernels = os.environ.setdefault(KERNELS_ENV, "portable")
 if kernels not in ("portable", "native"):
     raise ValueError(f"{KERNELS_ENV}={kernels!r}: use 'portable' (the default: same bytes on any x86 CPU) "

@@ -34,7 +34,7 @@ def pick_device(setting: str = "auto") -> str:
 
 
 def kernels() -> str:
-    """``portable`` (torch and oneDNN capped at AVX2: the same bytes on any x86 CPU) or ``native``."""
+    """``portable`` (torch, oneDNN and MKL held to AVX2: the same bytes on any x86 CPU) or ``native``."""
     return os.environ[synthcraft.KERNELS_ENV]
 
 
