@@ -35,9 +35,9 @@ def run(params, paths: Paths) -> dict:
     corpus = read_corpus(paths.corpus, columns=["doc_id", "text"])
     doc_ids, texts = corpus["doc_id"].to_pylist(), corpus["text"].to_pylist()
     encoder = Encoder(p.model, p.precision, p.batch_size, p.min_cosine, p.device)
-    info = StoreInfo(p.model, fingerprint(p.model), encoder.dim, p.dtype)
     if p.precision == "auto":
         encoder.calibrate(texts)  # on the whole corpus, so a resumed run makes the same choice
+    info = StoreInfo(p.model, fingerprint(p.model), encoder.dim, p.dtype, encoder.compute_id())
 
     started = time.perf_counter()
     sync_kwargs = {"commit_every": p.commit_every, "chunk_rows": p.chunk_rows}
@@ -51,7 +51,7 @@ def run(params, paths: Paths) -> dict:
         run_shards = shard_runner(encoder_args, info, params.ray, **sync_kwargs)
     stats = sync(paths.store, doc_ids, texts, encoder, info, shards=p.shards, run_shards=run_shards, **sync_kwargs)
     seconds = time.perf_counter() - started
-    stats.update(model=p.model, dim=encoder.dim, dtype=p.dtype, precision=encoder.precision,
+    stats.update(model=p.model, dim=encoder.dim, dtype=p.dtype, precision=encoder.precision, compute=info.compute,
                  calibration_min_cosine=encoder.calibration_cosine, seconds=round(seconds, 2),
                  docs_per_s=round(stats["encoded"] / seconds, 2) if stats["encoded"] else None)
     write_metrics(paths.metrics, stats)

@@ -3,6 +3,9 @@ tokenizer that renders its prompts, the backend and the options that change its 
 and the model behind it. Generation rows are reused only under the same fingerprint."""
 import os
 
+import pytest
+
+from conftest import SMOLLM2_GGUF, has_module
 from synthcraft import assets
 from synthcraft.backends import openai_backend, teacher_fingerprint, transformers_backend, vllm_backend
 
@@ -79,3 +82,18 @@ def test_teacher_fingerprint(tmp_path, monkeypatch):
                                          openai_backend.Options(base_url="http://a:8000/v1", server_model="other"))
     assert remote == teacher_fingerprint("openai", "org/model", None,
                                          openai_backend.Options(base_url="http://a:8000/v1", concurrency=16))
+
+
+@pytest.mark.skipif(not has_module("llama_cpp"), reason="llama-cpp-python is not installed (make setup)")
+def test_a_llama_cpp_teachers_fingerprint_names_its_build(monkeypatch):
+    """A rebuilt llama.cpp (another version, or native instead of AVX2) samples other tokens: rows
+    written by the old build must read as stale, not be resumed beside the new build's."""
+    import llama_cpp
+
+    from synthcraft import backends
+
+    build = backends.engine("llamacpp")
+    assert llama_cpp.__version__ in build and "AVX2" in build
+    before = teacher_fingerprint("llamacpp", SMOLLM2_GGUF, None)
+    monkeypatch.setattr(backends, "engine", lambda name: build.replace("AVX2", "AVX512"))
+    assert teacher_fingerprint("llamacpp", SMOLLM2_GGUF, None) != before

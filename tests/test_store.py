@@ -53,6 +53,22 @@ def test_other_model_rebuilds(tmp_path):
         assert store.info.model == "other"
 
 
+def test_vectors_computed_another_way_are_not_mixed_in(tmp_path):
+    """Same model, other precision or kernels (StoreInfo.compute): a corpus edit must not add rows
+    computed one way to rows computed another; a store from before the field counts as unknown."""
+    ids, texts = corpus(40)
+    sync_store(tmp_path, ids, texts, HashEncoder(), INFO, progress=False)   # compute "" (unknown)
+    portable = StoreInfo(INFO.model, INFO.fingerprint, INFO.dim, compute="float32 on portable MKL_CBWR=AVX2")
+    encoder = HashEncoder()
+    stats = sync_store(tmp_path, ids[5:], texts[5:], encoder, portable, progress=False)
+    assert stats["rebuilt"] and len(encoder.encoded) == 35
+    with EmbeddingStore(tmp_path) as store:
+        assert store.info == portable
+    encoder = HashEncoder()
+    stats = sync_store(tmp_path, ids, texts, encoder, portable, progress=False)   # same compute: incremental
+    assert not stats["rebuilt"] and stats["reused"] == 35 and len(encoder.encoded) == 5
+
+
 def test_interrupted_run_resumes_to_identical_store(tmp_path):
     ids, texts = corpus(200)
     sync_store(tmp_path / "clean", ids, texts, HashEncoder(), INFO, commit_every=32, progress=False)

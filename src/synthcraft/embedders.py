@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from synthcraft import assets
 from synthcraft.params import at_least, choice
-from synthcraft.runtime import bf16_supported, note_bf16, pick_device, require_fast_bf16
+from synthcraft.runtime import bf16_supported, compute_id, note_bf16, pick_device, require_fast_bf16
 
 log = logging.getLogger(__name__)
 SKIP_IN_FINGERPRINT = {"README.md", ".gitattributes"}
@@ -91,6 +91,10 @@ class Encoder:
             require_fast_bf16(str(self.model.device), "embed.precision=bfloat16")
             self._use_bf16()
 
+
+    def compute_id(self) -> str:
+        """Precision and kernels of the vectors (a store's ``compute``): call after calibrate()."""
+        return compute_id(self.precision, str(self.model.device))
     def _use_bf16(self) -> None:
         self.model.to(torch.bfloat16)
         self.precision = "bfloat16"

@@ -49,6 +49,19 @@ def native_kernels_env(env: dict | None = None) -> dict:
     return env
 
 
+def compute_id(precision: str, device: str = "cpu") -> str:
+    """How a stored vector was computed beyond the model: the precision and the kernels (the caps'
+    values under the portable kernels, so a change to the caps counts too). Rows with another id
+    are not mixed into a store: no single run of the current code would have computed them."""
+    if device.startswith("cuda"):
+        where = f"cuda {torch.cuda.get_device_name(0)}"
+    elif kernels() == "portable":
+        where = "portable " + ",".join(f"{name}={os.environ.get(name, '')}" for name in synthcraft.PORTABLE_CAPS)
+    else:
+        where = f"native {torch.backends.cpu.get_cpu_capability()}"
+    return f"{precision} on {where}"
+
+
 def cpuinfo(field: str) -> str | None:
     """The first ``field`` line of the kernel's CPU description (Linux), or None elsewhere."""
     try:

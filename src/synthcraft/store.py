@@ -10,6 +10,7 @@ killed writer can leave an HDF5 file unreadable.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from dataclasses import asdict, dataclass
@@ -38,9 +39,13 @@ class StoreInfo:
     fingerprint: str    # of the model files, see embedders.fingerprint
     dim: int
     dtype: str = "float16"
+    compute: str = ""   # how the vectors were computed: precision and CPU kernels (runtime.compute_id).
+                        # Vectors made another way are not mixed in: the store is rebuilt
 
-    def same_model(self, other: "StoreInfo") -> bool:
-        return self.fingerprint == other.fingerprint and self.dim == other.dim
+    def same_vectors(self, other: "StoreInfo") -> bool:
+        """Whether rows computed under ``other`` may sit beside this store's rows."""
+        return (self.fingerprint, self.dim, self.dtype, self.compute) == \
+            (other.fingerprint, other.dim, other.dtype, other.compute)
 
 
 class EmbeddingStore:
@@ -77,7 +82,7 @@ class EmbeddingStore:
             raise StoreError(f"{where}: duplicate doc ids. Fix: delete it and re-run `dvc repro embed`")
         self.embeddings = emb
         self.info = StoreInfo(model=attrs["model"], fingerprint=attrs["model_fingerprint"],
-                              dim=int(attrs["dim"]), dtype=str(emb.dtype))
+                              dim=int(attrs["dim"]), dtype=str(emb.dtype), compute=str(attrs.get("compute", "")))
 
     def __len__(self) -> int:
         return len(self.doc_ids)
@@ -149,7 +154,8 @@ def write_h5(target: Path, info: StoreInfo, blocks: Iterator[tuple[np.ndarray, n
             ids[count: count + n] = np.asarray(block_ids, dtype=ID_DTYPE)
             count += n
         h5.attrs.update({"model": info.model, "model_fingerprint": info.fingerprint, "dim": info.dim,
-                         "normalized": "l2", "count": count, "format_version": FORMAT_VERSION})
+                         "compute": info.compute, "normalized": "l2", "count": count,
+                         "format_version": FORMAT_VERSION})
     with open(tmp, "rb+") as fh:  # on disk before the rename: a crash leaves the old store or the whole new one
         os.fsync(fh.fileno())
     os.replace(tmp, target)
@@ -174,9 +180,12 @@ def sync_store(store_dir: str | Path, doc_ids: Sequence[str], texts: Sequence[st
         old = None
         if target.exists():
             old = EmbeddingStore(target)
-            if not old.info.same_model(info) or old.info.dtype != info.dtype:
+            if not old.info.same_vectors(info):
+                # another model, dtype, precision or kernels: every embedding must be redone, or the
+                # store would hold rows no single run of the current code computes
+                logging.getLogger(__name__).info("%s: rebuilt: stored %s, now %s", target, old.info, info)
                 old.close()
-                old, stats["rebuilt"] = None, True  # another model: every embedding must be redone
+                old, stats["rebuilt"] = None, True
 
         # A run killed after the new store replaced the old one, before pending/ was removed, leaves
         # parts whose documents the store already holds: they are skipped, never appended twice.

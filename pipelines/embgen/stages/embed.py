@@ -28,10 +28,10 @@ def run(params, paths: Paths) -> dict:
     p = params.embed
     pairs = read_jsonl(paths.pairs)
     encoder = Encoder(p.model, p.precision, p.batch_size, p.min_cosine, p.device)
-    info = StoreInfo(p.model, fingerprint(p.model), encoder.dim, p.dtype)
     texts = [pair_text(pair) for pair in pairs]
     if p.precision == "auto":
         encoder.calibrate(texts)
+    info = StoreInfo(p.model, fingerprint(p.model), encoder.dim, p.dtype, encoder.compute_id())
     stats = sync_store(paths.store, [pair["pair_id"] for pair in pairs], texts, encoder, info,
                        commit_every=p.commit_every, chunk_rows=p.chunk_rows)
     stats.update(model=p.model, precision=encoder.precision)

@@ -27,10 +27,30 @@ SPEED_ONLY = {"python", "api_key_env", "concurrency", "max_retries", "timeout_s"
               "cpu_kv_cache_gib", "start_timeout_s", "batch_timeout_s"}
 
 
+def engine(name: str) -> str | None:
+    """The local engine's build, which decides the text too: llama.cpp's version and the instruction
+    sets it was compiled for (a native build and `make setup`'s AVX2 build sample other tokens from
+    the same seed), or torch's version and kernels for the transformers backend. None for engines
+    this process cannot see into (vLLM's worker venv, a remote server)."""
+    if name == "llamacpp":
+        import llama_cpp
+
+        from synthcraft.runtime import llama_cpp_kernels
+        return f"llama-cpp-python {llama_cpp.__version__} ({' '.join(llama_cpp_kernels() or [])})"
+    if name == "transformers":
+        import torch
+        import transformers
+
+        from synthcraft.runtime import compute_id
+        return f"torch {torch.__version__}, transformers {transformers.__version__}, {compute_id('')}"
+    return None
+
+
 def teacher_fingerprint(name: str, model: str, tokenizer: str | None, options=None) -> str:
-    """What decides a teacher's text besides the request: the backend, the model's bytes (or its
-    name and the server's address for a remote one), the tokenizer that renders prompts, and every
-    option except the speed-only ones. Local paths (a model, a LoRA folder) count by content."""
+    """What decides a teacher's text besides the request: the backend and its engine's build, the
+    model's bytes (or its name and the server's address for a remote one), the tokenizer that renders
+    prompts, and every option except the speed-only ones. Local paths (a model, a LoRA folder) count
+    by content."""
     def identity(value):
         if isinstance(value, str) and value and assets.is_local(value):
             return assets.content_fingerprint(value)
@@ -38,7 +58,8 @@ def teacher_fingerprint(name: str, model: str, tokenizer: str | None, options=No
 
     options = options or REGISTRY[name].Options()
     settings = {k: identity(v) for k, v in dataclasses.asdict(options).items() if k not in SPEED_ONLY}
-    plain = {"backend": name, "model": identity(model), "tokenizer": identity(tokenizer), "options": settings}
+    plain = {"backend": name, "engine": engine(name), "model": identity(model), "tokenizer": identity(tokenizer),
+             "options": settings}
     return hashlib.blake2b(json.dumps(plain, sort_keys=True).encode(), digest_size=16).hexdigest()
 
 
