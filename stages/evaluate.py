@@ -1,6 +1,6 @@
 """evaluate: the base model and every adapter in evaluate.models on every set in evaluate.sets,
 compared item by item. Multiple-choice sets are scored in the forms of evaluate.forms (cloze and
-cloze_norm by default; letter on request, at about three times the cost); open-ended sets
+cloze_norm by default; letter on request, at about 1.5 times the cost); open-ended sets
 (kind: open) have each model write answers, scored against the reference.
 
     dvc repro evaluate

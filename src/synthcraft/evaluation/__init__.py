@@ -81,7 +81,7 @@ class EvaluateParams:
         "mmlu_bio": EvalSet(assets.MMLU, list(CRAFT_BIO_TOPICS))})
     primary: str = "cloze_norm"            # the form plots and summaries lead with: letter | cloze | cloze_norm
     forms: list[str] = field(default_factory=lambda: list(FORMS))   # the forms scored and reported; without
-                                           # letter its forward pass is skipped (two thirds of the scoring time)
+                                           # letter its forward pass is skipped (a third of the scoring time)
     bootstrap_resamples: int = 10000
     batch_size: int = 16
     bf16: str = "auto"                     # bf16 autocast where supported (2.2x faster here)

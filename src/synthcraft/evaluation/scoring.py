@@ -18,8 +18,8 @@ is repeated for its options, each run only over its own tokens. ``share_prefix=F
 every full sequence instead (the baseline of benchmarks/eval_scoring.py; a test checks that both
 give the scores of one plain forward pass per sequence). Letter and cloze prompts differ from the
 first token (chat header vs "Question:"), so there is nothing to share between the two forms.
-``letter=False`` skips the letter pass (about two thirds of the scoring time: its prompt holds every
-option); the cloze scores are the same either way, batch by batch.
+``letter=False`` skips the letter pass (about a third of the scoring time: its prompt holds every
+option; benchmarks/eval_scoring.py); the cloze scores are the same either way, batch by batch.
 """
 from __future__ import annotations
 
