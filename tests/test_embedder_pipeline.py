@@ -48,7 +48,7 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     assert teacher.missed == 0 and teacher.served + teacher.recorded == 8 + 32  # brainstorm + instances
     assert set(stages(result.stdout)) == {  # upstream default stages included
         "prepare", "embed", *(f"embedder_{s}" for s in ("tasks", "benchmarks", "brainstorm", "instances", "mine", "train",
-                                                        "control", "train_control", "evaluate"))}
+                                                        "control", "train_control", "evaluate", "report"))}
     instances = json.loads((repo / "metrics/embedder/instances.json").read_text())
     assert instances["requests"] == 32 and instances["instances"] + sum(instances["rejected"].values()) == 32
     mine = json.loads((repo / "metrics/embedder/mine.json").read_text())
@@ -76,6 +76,8 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     means = report["mean"]["all"]
     assert set(means["tasks"]) == set(report["tasks"]) - set(report["at_chance"])   # a task at chance is left out
     assert (repo / "metrics/embedder/mteb/human/SciQRetrieval.json").exists()
+    page = (repo / "reports/embedder.html").read_text()      # the run report, from these metrics and the card
+    assert "SciQRetrieval (ndcg_at_10, ×100): synthetic − base" in page and f"<td>{card['teacher']}</td>" in page
     diff = run(repo, "dvc", "metrics", "show").stdout
     assert "metrics/embedder/evaluate.json" in diff
 

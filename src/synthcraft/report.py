@@ -426,13 +426,18 @@ DIFFERENCE_HEADER = ["comparison", "Δ accuracy (pts)", "95% CI", "discordant it
 
 
 def samples_html(samples: dict[str, list[dict]], limit: int = 3) -> str:
-    """The first ``limit`` training rows of each arm, as their chat turns or prompt / completion."""
+    """The first ``limit`` training rows of each arm, as their chat turns, prompt / completion, or
+    (other rows: an embedder's query / positive / negative) each text field by name."""
     out = []
     for arm, rows in samples.items():
         out.append(f"<h3>{html.escape(arm)}</h3>")
         for row in rows[:limit]:
-            turns = row.get("messages") or [{"role": "prompt", "content": row.get("prompt", "")},
-                                            {"role": "completion", "content": row.get("completion", "")}]
+            if "messages" in row:
+                turns = row["messages"]
+            elif "prompt" in row:
+                turns = [{"role": "prompt", "content": row["prompt"]}, {"role": "completion", "content": row["completion"]}]
+            else:
+                turns = [{"role": key, "content": value} for key, value in row.items() if isinstance(value, str)]
             out.append('<p class="sample">' + "<br>".join(f"<b>{html.escape(t['role'])}</b>: {html.escape(t['content'])}"
                                                           for t in turns) + "</p>")
     return "\n".join(out)

@@ -1,0 +1,113 @@
+"""embedder_report: the embedder run as one self-contained HTML page, from its metrics and card.
+
+    dvc repro pipelines/embedder/dvc.yaml:embedder_report
+    xdg-open reports/embedder.html
+
+Run metadata (git revision, date, teacher, base embedder: from the dataset card mine wrote), a
+one-line verdict (SciQ retrieval, the benchmark the positive control is built for), the funnel
+(brainstormed tasks, written instances with every reject reason, negatives mined or kept), both
+trainings, every task's main score per model, and every paired comparison per task and per task
+group with its interval. Tabulates what the stages wrote; computes nothing new.
+"""
+import html
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthcraft.files import atomic_write_text, read_jsonl
+from synthcraft.report import page, samples_html, table
+from synthcraft.runtime import setup_logging
+from synthcraft.stage import parse_paths
+
+VERDICT_TASK = "SciQRetrieval"
+COMPARISON_HEADER = ["comparison", "Δ score (×100)", "95% CI", "p", "detectable (×100)", "items"]
+
+
+@dataclass
+class Paths:
+    metrics: Path = Path("metrics/embedder")
+    train: Path = Path("data/embedder/train.jsonl")    # the synthetic rows (mine's output)
+    card: Path = Path("data/embedder/metadata.json")   # the dataset card's metadata
+    html: Path = Path("reports/embedder.html")
+
+
+def difference(r: dict) -> str:
+    return f"{100 * r['difference']:+.2f} ({100 * r['ci95'][0]:+.2f} to {100 * r['ci95'][1]:+.2f})"
+
+
+def verdict(evaluation: dict) -> str:
+    task = evaluation["tasks"].get(VERDICT_TASK)
+    if task is None:
+        return "No SciQ retrieval score in this run: see the task table."
+    c = task["comparisons"]
+    return (f"{VERDICT_TASK} ({task['main_score']}, ×100): synthetic − base {difference(c['trained - base'])}; "
+            f"the positive control, human pairs − base {difference(c['human - base'])}; "
+            f"synthetic − human {difference(c['trained - human'])}.")
+
+
+def comparison_rows(comparisons: dict[str, dict]) -> list[list]:
+    return [[name, f"{100 * r['difference']:+.2f}", f"{100 * r['ci95'][0]:+.2f} to {100 * r['ci95'][1]:+.2f}",
+             f"{r['p_value']:.3g}", f"{100 * r['minimum_detectable_difference']:.2f}", r.get("items") or "—"]
+            for name, r in comparisons.items()]
+
+
+def reasons(counts: dict) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "—"
+
+
+def run(params, paths: Paths) -> dict:
+    m = {name: json.loads((paths.metrics / f"{name}.json").read_text())
+         for name in ("brainstorm", "instances", "mine", "control", "train", "train_control", "evaluate")}
+    card = json.loads(paths.card.read_text()) if paths.card.exists() else {}
+    evaluation = m["evaluate"]
+    models = evaluation["models"]
+    parts = ["<h1>Embedder run report</h1>",
+             f'<p class="headline">{html.escape(verdict(evaluation))}</p>',
+             "<h2>Run</h2>",
+             table(["", ""], [["git revision", card.get("git_revision", "—")], ["date", card.get("created", "—")],
+                              ["teacher", card.get("teacher", "—")], ["base embedder", card.get("student", "—")],
+                              ["source", f"{card['source']} ({card['license']})" if card else "—"]]),
+             "<h2>Funnel</h2>",
+             table(["step", "requests", "kept", "rejected, by reason"],
+                   [["brainstormed tasks", m["brainstorm"]["requests"], m["brainstorm"]["tasks"],
+                     reasons(m["brainstorm"]["rejected"])],
+                    ["written instances", m["instances"]["requests"], m["instances"]["instances"],
+                     reasons(m["instances"]["rejected"])],
+                    ["hard negatives", m["mine"]["instances"], m["mine"]["mined"] + m["mine"]["kept_generated"],
+                     f"inconsistent {m['mine']['inconsistent']}, no negative {m['mine']['no_negative']} (kept: "
+                     f"{m['mine']['mined']} mined from the store, {m['mine']['kept_generated']} the teacher's own)"],
+                    ["human control pairs", m["control"]["usable_questions"], m["control"]["rows"],
+                     reasons(m["control"]["left_out"])]]),
+             "<h2>Training</h2>",
+             table(["model", "rows", "steps", "loss first → last", "seconds"],
+                   [[name, t["rows"], t["steps"], f"{t['loss_first']:.3f} → {t['loss_last']:.3f}", t["seconds"]]
+                    for name, t in (("trained (synthetic)", m["train"]), ("human control", m["train_control"]))])]
+    if paths.train.exists():
+        parts += ["<h2>Training rows (first three)</h2>", samples_html({"synthetic": read_jsonl(paths.train)})]
+    parts += ["<h2>Scores per task (main score ×100)</h2>",
+              table(["task", "type", "score", *models],
+                    [[name, t["type"], t["main_score"], *[f"{100 * t[model]:.2f}" for model in models]]
+                     for name, t in evaluation["tasks"].items()])]
+    if evaluation.get("at_chance"):
+        parts.append(f'<p class="note">At chance for every model, so left out of the means: '
+                     f'{html.escape(", ".join(evaluation["at_chance"]))}.</p>')
+    for group, g in evaluation["mean"].items():
+        parts += [f"<h2>Paired differences: mean over {group} tasks</h2>",
+                  f'<p class="note">{html.escape(", ".join(g["tasks"]))}</p>',
+                  table(COMPARISON_HEADER, comparison_rows(g["comparisons"]))]
+    parts.append("<h2>Paired differences per task</h2>")
+    for name, t in evaluation["tasks"].items():
+        parts += [f"<h3>{html.escape(name)}</h3>", table(COMPARISON_HEADER, comparison_rows(t["comparisons"]))]
+    atomic_write_text(paths.html, page("synthcraft report: embedders", parts))
+    logging.info("wrote %s", paths.html)
+    return {"html": str(paths.html)}
+
+
+def main() -> None:
+    setup_logging()
+    run(None, parse_paths(Paths, __doc__))
+
+
+if __name__ == "__main__":
+    main()
