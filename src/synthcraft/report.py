@@ -11,12 +11,15 @@ import csv
 import html
 import io
 import json
+import logging
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+
+from synthcraft.files import atomic_write_text  # noqa: E402
 
 TRAIN_STAGES = ("train", "train_fewshot", "train_control")   # synthetic data, the few-shots, human data
 COLOURS = {"corpus": "#d0d0d0", "selected": "#4c78a8", "synthetic": "#f58518", "fewshot": "#e45756"}
@@ -407,6 +410,13 @@ def page(title: str, parts: list[str]) -> str:
 
 
 # --- pieces of the method pipelines' reports (pipelines/<method>/stages/report.py) ----------------
+
+
+def write_page(path: Path, title: str, parts: list[str]) -> dict:
+    """A method's report stage's last step: the page written atomically, and the stage's result."""
+    atomic_write_text(path, page(title, parts))
+    logging.getLogger(__name__).info("wrote %s", path)
+    return {"html": str(path)}
 
 
 def difference_rows(comparisons: dict[str, dict], group: str) -> list[list]:

@@ -11,12 +11,11 @@ group with its interval. Tabulates what the stages wrote; computes nothing new.
 """
 import html
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.files import atomic_write_text, read_jsonl
-from synthcraft.report import page, samples_html, table
+from synthcraft.files import read_jsonl
+from synthcraft.report import samples_html, table, write_page
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
@@ -99,9 +98,7 @@ def run(params, paths: Paths) -> dict:
     parts.append("<h2>Paired differences per task</h2>")
     for name, t in evaluation["tasks"].items():
         parts += [f"<h3>{html.escape(name)}</h3>", table(COMPARISON_HEADER, comparison_rows(t["comparisons"]))]
-    atomic_write_text(paths.html, page("synthcraft report: embedders", parts))
-    logging.info("wrote %s", paths.html)
-    return {"html": str(paths.html)}
+    return write_page(paths.html, "synthcraft report: embedders", parts)
 
 
 def main() -> None:

@@ -10,12 +10,11 @@ paired comparison. Computes nothing new: it tabulates what the stages wrote.
 """
 import html
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.files import atomic_write_text, read_jsonl
-from synthcraft.report import DIFFERENCE_HEADER, difference_rows, page, samples_html, table
+from synthcraft.files import read_jsonl
+from synthcraft.report import DIFFERENCE_HEADER, difference_rows, samples_html, table, write_page
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
@@ -68,9 +67,7 @@ def run(params, paths: Paths) -> dict:
                     for name in closed["models"]])]
     for group in groups:
         parts += [f"<h2>Paired differences: {group}</h2>", table(DIFFERENCE_HEADER, difference_rows(closed["comparisons"], group))]
-    atomic_write_text(paths.html, page("synthcraft report: EmbGen", parts))
-    logging.info("wrote %s", paths.html)
-    return {"html": str(paths.html)}
+    return write_page(paths.html, "synthcraft report: EmbGen", parts)
 
 
 def main() -> None:
