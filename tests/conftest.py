@@ -196,7 +196,10 @@ def start_llama_server(port: int | None = None, *extra_args: str) -> tuple[subpr
         pytest.skip("llama-cpp-python[server] is not installed (make setup installs it; it compiles llama.cpp)")
     port = port or free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(assets.resolve(SMOLLM2_GGUF)),
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--verbose", "False", *extra_args]
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--verbose", "False",
+           # Every core: the server's default is half of them, which on 2 cores left one thread
+           # taking ~45 s per few-shot request here.
+           "--n_threads", str(os.cpu_count() or 1), *extra_args]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

@@ -77,12 +77,17 @@ def schema_valid(path: Path) -> list[dict]:
 @needs_vllm
 def test_vllm_cpu_end_to_end_schema_valid_and_repeatable(smollm2_folder, smollm2_tokenizer, tmp_path):
     """What holds on every CPU kind: every request answered with schema-valid JSON, and the same
-    batch gives the same text. Whether another order or batch size gives the same text depends on
-    the CPU: on AVX-512 bf16 machines it did (2026-11-30), on an AVX2-only one vLLM's CPU kernels
-    made the text depend on the batch (first difference at request 3), so there a resumed vLLM run
-    is not byte-identical to an uninterrupted one (README, "Backends"). That comparison is printed."""
+    batch in the same engine state gives the same text. What else holds depends on the CPU, so it is
+    printed, not asserted. On the Intel host with AMX (2026-12-02) an engine's first batch got other
+    text than its later repeats (2 of 6 texts), with prefix caching on or off, while the first batch
+    of two fresh engines matched 6 of 6: a generate run, one engine from the start, repeats; the
+    first run below is that cold one. On an AVX2-only machine another order or batch size changed
+    the text (first difference at request 3); on the AMD AVX-512 bf16 machine (2026-11-30) neither
+    did. So a resumed vLLM run need not be byte-identical to an uninterrupted one (docs/backends.md)."""
+    # enforce_eager: torch.compile made the engine start take 3 of this test's 4 minutes on the
+    # Intel host; the compiled path is run by benchmarks/generation.py (make bench).
     backend = make_backend("vllm", str(smollm2_folder), context_length=2048,
-                           options=Options(python=VLLM_PYTHON, cpu_kv_cache_gib=2))
+                           options=Options(python=VLLM_PYTHON, cpu_kv_cache_gib=2, enforce_eager=True))
     try:
         pairs = requests(smollm2_tokenizer)
         # More prompt tokens than one engine step takes: with chunked prefill on, vLLM would split a
@@ -90,7 +95,8 @@ def test_vllm_cpu_end_to_end_schema_valid_and_repeatable(smollm2_folder, smollm2
         assert sum(backend.count_tokens(r.prompt) for r, _ in pairs) > 4096
         runs = {name: run_requests(batch, backend, tmp_path / f"{name}.jsonl", tmp_path / name, commit_every=size,
                                    progress=False)
-                for name, batch, size in [("a", pairs, 6), ("same", pairs, 6), ("reversed", pairs[::-1], 2)]}
+                for name, batch, size in [("cold", pairs, 6), ("a", pairs, 6), ("same", pairs, 6),
+                                          ("reversed", pairs[::-1], 2)]}
     finally:
         backend.close()
     assert all(stats["completed"] == len(TEXTS) and stats["errors"] == 0 for stats in runs.values())
@@ -98,11 +104,16 @@ def test_vllm_cpu_end_to_end_schema_valid_and_repeatable(smollm2_folder, smollm2
     rows = schema_valid(tmp_path / "a.jsonl")
     reordered = schema_valid(tmp_path / "reversed.jsonl")
     assert [r["id"] for r in reordered] == [r["id"] for r in rows]  # sorted by id whatever the order run
-    same_text = sum(a["text"] == b["text"] for a, b in zip(rows, reordered))
-    print(f"vLLM on {torch_capability()}: {same_text}/{len(rows)} texts unchanged by order and batch size")
+    cold = schema_valid(tmp_path / "cold.jsonl")
+    print(f"vLLM on {torch_capability()}: {same(rows, reordered)}/{len(rows)} texts unchanged by order and batch size, "
+          f"{same(rows, cold)}/{len(rows)} the same as in the cold engine")
     prompt_tokens = {r.id: backend.count_tokens(r.prompt) for r, _ in pairs}
-    assert all(row["tokens_in"] == prompt_tokens[row["id"]] for row in rows + reordered)  # one tokenizer, both sides
+    assert all(row["tokens_in"] == prompt_tokens[row["id"]] for row in rows + reordered + cold)  # one tokenizer, both sides
     assert backend.start_s > 0 and backend.engine.process.poll() == 0  # the worker exited with the backend
+
+
+def same(rows: list[dict], other: list[dict]) -> int:
+    return sum(a["text"] == b["text"] for a, b in zip(rows, other))
 
 
 def torch_capability() -> str:
@@ -126,7 +137,6 @@ def test_adapter_trained_by_train_loads_in_vllm(smollm2_folder, smollm2_tokenize
     adapter = tmp_path / "adapter"
     train_lora(smollm2_folder, conversations, adapter, params, "models/base", tmp_path / "loss.csv")
 
-    # enforce_eager: no torch.compile, so the engine starts ~30 s sooner (the test above compiles).
     backend = VLLMBackend(str(smollm2_folder), 2048, Options(python=VLLM_PYTHON, cpu_kv_cache_gib=2, lora=str(adapter),
                                                              max_lora_rank=8, enforce_eager=True))
     try:
