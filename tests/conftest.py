@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -251,7 +252,8 @@ def merge(into: dict, values: dict) -> None:
 
 def method_repo(repo: Path, profile: str) -> Path:
     """A DVC project in ``repo`` (a fresh git repo) with the project's pipelines, sources and
-    params, ``profiles/<profile>.yaml`` merged into params.yaml: where a method's tiny run goes."""
+    params, ``profiles/<profile>.yaml`` merged into params.yaml: where a method's tiny run goes.
+    It shares the session's DVC cache (share_dvc_cache)."""
     for item in ("dvc.yaml", "params.yaml", "stages", "src", "pipelines", "data/fewshots", "data/raw", "data/eval", ".gitignore",
                  ".dvcignore"):
         source = REPO / item
@@ -261,6 +263,57 @@ def method_repo(repo: Path, profile: str) -> Path:
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(repo, "dvc", "init", "-q")
     run(repo, "dvc", "config", "core.analytics", "false")
+    return share_dvc_cache(repo)
+
+
+def share_dvc_cache(repo: Path) -> Path:
+    """Point ``repo``'s DVC cache at one folder per test session. DVC's run-cache then restores a
+    stage another test repo already ran with the same command, deps and params (the base model's
+    conversion, ~45 s, is the same in all of them) instead of running it again: ran_stages counts a
+    restored stage as reproduced."""
+    run(repo, "dvc", "config", "cache.dir", str(SESSION["dvc_cache"]))
+    return repo
+
+
+SESSION: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_dvc_cache(tmp_path_factory):
+    SESSION["dvc_cache"] = tmp_path_factory.mktemp("dvc-cache")
+
+
+@contextmanager
+def recorded_teacher(profile: str):
+    """The teacher of a method's tiny run, played back from tests/data/recorded/<profile>.jsonl
+    (tests/replay_teacher.py explains why). A request the recording lacks (an upstream output that
+    differs on this CPU) is answered by the live SmolLM2, started on the first miss, and counted in
+    ``live``. SYNTHCRAFT_RECORD_TEACHER=1 records the misses into the file instead."""
+    from replay_teacher import ReplayTeacher
+
+    servers = []
+
+    def live() -> str:
+        servers.append(start_llama_server())
+        return servers[-1][1]
+
+    record = os.environ.get("SYNTHCRAFT_RECORD_TEACHER") == "1"
+    upstream = live() if record else None
+    fallback = None if record or not (has_module("llama_cpp") and has_module("uvicorn")) else live
+    try:
+        with ReplayTeacher(REPO / f"tests/data/recorded/{profile}.jsonl", upstream, fallback) as replay:
+            yield replay
+            if replay.live:
+                print(f"\n{profile}: {replay.live} teacher requests were not in the recording (this CPU's "
+                      f"upstream outputs differ from the recording machine's); the live SmolLM2 answered them")
+    finally:
+        for server, _ in servers:
+            stop_server(server)
+
+
+def teach_from(repo: Path, teacher) -> Path:
+    """Point the repo's generation at ``teacher`` (a ReplayTeacher) through the real openai backend."""
+    set_params(repo, "generate", backend="openai", openai={"base_url": teacher.url})
     return repo
 
 
@@ -272,7 +325,9 @@ def set_params(repo, section, **values):
 
 
 def ran_stages(output):
-    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+    """The stages a ``dvc repro`` ran or restored from the run-cache, in order."""
+    return [line.split("'")[1] for line in output.splitlines()
+            if line.startswith("Running stage") or (line.startswith("Stage '") and "is cached - skipping run" in line)]
 
 
 # --- the embedder's task folders: a small corpus and MMLU-like rows (test_embedder_*)

@@ -16,6 +16,11 @@ llama-cpp-python's server:
 
 which answers misses from the live model and appends them to the recording file (delete the file
 first after a prompt change, so replies nobody asks for any more do not linger).
+
+A pipeline test also passes a ``fallback``: where an upstream stage's output differs on another CPU
+(an embedding, a decoding), its prompt misses the recording, and the live teacher, started on the
+first miss, answers it without recording it. ``live`` counts those answers, so the test can say how
+far this machine's run left the recording.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import hashlib
 import json
 import threading
 import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -42,18 +48,23 @@ class ReplayTeacher:
     and the answers appended to ``recordings``; without it a miss is a 404 naming the fix.
     """
 
-    def __init__(self, recordings: Path, upstream: str | None = None):
-        self.path, self.upstream = Path(recordings), upstream
+    def __init__(self, recordings: Path, upstream: str | None = None, fallback: Callable[[], str] | None = None):
+        self.path, self.upstream, self.fallback = Path(recordings), upstream, fallback
+        self._fallback_url: str | None = None
         self.replies: dict[str, dict] = {}
         if self.path.exists():
             for line in self.path.read_text().splitlines():
                 row = json.loads(line)
                 self.replies[row["key"]] = row["reply"]
-        self.served = self.recorded = self.missed = 0
-        self._lock = threading.Lock()
+        self.served = self.recorded = self.missed = self.live = 0
+        self._lock, self._starting = threading.Lock(), threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def answered(self) -> int:
+        return self.served + self.recorded + self.live
 
     def __enter__(self) -> "ReplayTeacher":
         self._thread.start()
@@ -71,6 +82,10 @@ class ReplayTeacher:
                 self.served += 1
         if reply is None and self.upstream:
             reply = self._record(key, body)
+        elif reply is None and self.fallback:
+            reply = self._ask(self._live_url(), body)
+            with self._lock:
+                self.live += 1
         if reply is None:
             with self._lock:
                 self.missed += 1
@@ -83,17 +98,27 @@ class ReplayTeacher:
                      "usage": {"prompt_tokens": reply["prompt_tokens"], "completion_tokens": reply["completion_tokens"],
                                "total_tokens": reply["prompt_tokens"] + reply["completion_tokens"]}}
 
-    def _record(self, key: str, body: dict) -> dict:
+    def _live_url(self) -> str:
+        with self._starting:  # one live teacher, started by the first miss
+            if self._fallback_url is None:
+                self._fallback_url = self.fallback()
+            return self._fallback_url
+
+    @staticmethod
+    def _ask(upstream: str, body: dict) -> dict:
         # llama-cpp-python's server reads the schema from the json_object form (see openai_backend).
         forwarded = dict(body, response_format={"type": "json_object",
                                                 "schema": body["response_format"]["json_schema"]["schema"]})
-        request = urllib.request.Request(f"{self.upstream}/v1/chat/completions", json.dumps(forwarded).encode(),
+        request = urllib.request.Request(f"{upstream}/v1/chat/completions", json.dumps(forwarded).encode(),
                                           {"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=600) as response:
             answer = json.loads(response.read())
         choice, usage = answer["choices"][0], answer["usage"]
-        reply = {"content": choice["message"]["content"], "finish_reason": choice["finish_reason"],
-                 "prompt_tokens": usage["prompt_tokens"], "completion_tokens": usage["completion_tokens"]}
+        return {"content": choice["message"]["content"], "finish_reason": choice["finish_reason"],
+                "prompt_tokens": usage["prompt_tokens"], "completion_tokens": usage["completion_tokens"]}
+
+    def _record(self, key: str, body: dict) -> dict:
+        reply = self._ask(self.upstream, body)
         with self._lock:
             self.replies[key] = reply
             self.recorded += 1

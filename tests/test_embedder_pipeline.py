@@ -7,17 +7,14 @@ sampled text depends on the CPU's kernels, and 2 brainstorm requests per categor
 empty on an AVX2-only machine. The live teacher runs end to end in tests/test_pipeline.py.
 """
 import json
-import os
 
 import pytest
 import yaml
 
-from conftest import REPO, git_repo, method_repo, ran_stages, run, set_params, start_llama_server, stop_server
-from replay_teacher import ReplayTeacher
+from conftest import git_repo, method_repo, ran_stages, recorded_teacher, run, teach_from
 
 pytestmark = pytest.mark.slow
 PIPELINE = "pipelines/embedder/dvc.yaml"
-RECORDED = REPO / "tests/data/recorded/embedder-tiny.jsonl"
 
 
 def stages(output: str) -> list[str]:
@@ -26,26 +23,18 @@ def stages(output: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def teacher():
-    """The recorded teacher; SYNTHCRAFT_RECORD_TEACHER=1 records misses from the live SmolLM2."""
-    live = start_llama_server() if os.environ.get("SYNTHCRAFT_RECORD_TEACHER") == "1" else None
-    try:
-        with ReplayTeacher(RECORDED, upstream=live[1] if live else None) as replay:
-            yield replay
-    finally:
-        if live:
-            stop_server(live[0])
+    with recorded_teacher("embedder-tiny") as replay:
+        yield replay
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory, teacher):
-    repo = method_repo(git_repo(tmp_path_factory.mktemp("embedder")), "embedder-tiny")
-    set_params(repo, "generate", backend="openai", openai={"base_url": teacher.url})
-    return repo
+    return teach_from(method_repo(git_repo(tmp_path_factory.mktemp("embedder")), "embedder-tiny"), teacher)
 
 
 def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     result = run(repo, "dvc", "repro", PIPELINE)
-    assert teacher.missed == 0 and teacher.served + teacher.recorded == 8 + 32  # brainstorm + instances
+    assert teacher.missed == 0 and teacher.answered == 8 + 32  # brainstorm + instances
     assert set(stages(result.stdout)) == {  # upstream default stages included
         "prepare", "embed", *(f"embedder_{s}" for s in ("tasks", "benchmarks", "brainstorm", "instances", "mine", "train",
                                                         "control", "train_control", "evaluate", "report"))}

@@ -1,14 +1,17 @@
 """The EmbedSDG pipeline end to end under DVC, in a temporary git repo, on the tiny profile
-(profiles/embedsdg-tiny.yaml: 4 MMLU subjects, SmolLM2 as student and teacher)."""
+(profiles/embedsdg-tiny.yaml: 4 MMLU subjects, SmolLM2 as student and teacher).
+
+The teacher's replies are SmolLM2's, recorded (tests/data/recorded/embedsdg-tiny.jsonl) and played
+back through the real ``openai`` backend (tests/replay_teacher.py); the student's decoding runs live
+(torch under the portable kernels: the same drafts, so the same prompts, on any x86 CPU)."""
 import json
 
 import pytest
 import yaml
 
-from conftest import git_repo, has_module, method_repo, ran_stages, run
+from conftest import git_repo, method_repo, ran_stages, recorded_teacher, run, teach_from
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not has_module("llama_cpp"), reason="the default teacher needs llama-cpp-python")]
+pytestmark = pytest.mark.slow
 PIPELINE = "pipelines/embedsdg/dvc.yaml"
 ARMS = ["embedsdg", "random_pairs", "random_seeds", "random_seeds_tokens"]
 
@@ -18,16 +21,23 @@ def stages(output: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    return method_repo(git_repo(tmp_path_factory.mktemp("embedsdg")), "embedsdg-tiny")
+def teacher():
+    with recorded_teacher("embedsdg-tiny") as replay:
+        yield replay
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory, teacher):
+    return teach_from(method_repo(git_repo(tmp_path_factory.mktemp("embedsdg")), "embedsdg-tiny"), teacher)
 
 
 def metrics(repo, name: str) -> dict:
     return json.loads((repo / "metrics/embedsdg" / name).read_text())
 
 
-def test_embedsdg_pipeline_runs_end_to_end(repo):
+def test_embedsdg_pipeline_runs_end_to_end(repo, teacher):
     result = run(repo, "dvc", "repro", PIPELINE)
+    assert teacher.missed == 0 and teacher.answered == 6 + 6 + 9
     steps = ("split", "student", "embed", "regions", "decode", "generate", "filter", "evaluate", "correlation")
     assert set(stages(result.stdout)) == {"base", *(f"embedsdg_{s}" for s in steps)} | {
         f"embedsdg_train@{arm}" for arm in ARMS}

@@ -1,17 +1,20 @@
 """The EmbGen pipeline end to end under DVC, in a temporary git repo, on the tiny profile
 (profiles/embgen-tiny.yaml: 18 Wikipedia summaries from 3 topics, SmolLM2 as extractor, teacher
-and student, 1,000 generated tokens per arm)."""
+and student, 1,000 generated tokens per arm).
+
+The extractor's and teacher's replies are SmolLM2's, recorded (tests/data/recorded/embgen-tiny.jsonl)
+and played back through the real ``openai`` backend (tests/replay_teacher.py): live, they took 6 of
+this test's 13 minutes and depend on the CPU's kernels."""
 import json
 
 import pytest
 import yaml
 
-from conftest import git_repo, has_module, method_repo, ran_stages, run
+from conftest import git_repo, method_repo, ran_stages, recorded_teacher, run, teach_from
 from synthcraft.methods.embgen import ARMS
 from synthcraft.methods.embgen.human import CONTROL
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not has_module("llama_cpp"), reason="the default teacher needs llama-cpp-python")]
+pytestmark = pytest.mark.slow
 PIPELINE = "pipelines/embgen/dvc.yaml"
 
 
@@ -20,16 +23,23 @@ def stages(output: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    return method_repo(git_repo(tmp_path_factory.mktemp("embgen")), "embgen-tiny")
+def teacher():
+    with recorded_teacher("embgen-tiny") as replay:
+        yield replay
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory, teacher):
+    return teach_from(method_repo(git_repo(tmp_path_factory.mktemp("embgen")), "embgen-tiny"), teacher)
 
 
 def metrics(repo, name: str) -> dict:
     return json.loads((repo / "metrics/embgen" / name).read_text())
 
 
-def test_embgen_pipeline_runs_end_to_end(repo):
+def test_embgen_pipeline_runs_end_to_end(repo, teacher):
     result = run(repo, "dvc", "repro", PIPELINE)
+    assert teacher.missed == 0 and teacher.answered >= 18 + 2   # extraction + >= 1 request per arm
     assert set(stages(result.stdout)) == {"prepare", "embed", "base", "embgen_corpus", "embgen_extract", "embgen_embed",
                                           "embgen_structure", "embgen_human", "embgen_items", "embgen_evaluate",
                                           "embgen_card", "embgen_report", f"embgen_train@{CONTROL}"} | {

@@ -45,3 +45,18 @@ def test_typical_entities_are_nearest_the_centroid():
     labels = np.array([0, 0, 0, 1])
     names = typical_entities(vectors, labels, ["a", "b", "c", "d"], top=2)
     assert names == {0: ["b", "a"], 1: ["d"]}
+
+
+def test_umap_compiles_for_numbas_portable_target():
+    """Under the default portable kernels numba targets "generic", not the host's CPU features
+    (``reduce`` calls portable_numba before importing UMAP; a fresh process, since numba reads the
+    setting once, when first imported)."""
+    import subprocess
+    import sys
+
+    code = ("from synthcraft.methods.embgen.structure import portable_numba\n"
+            "portable_numba()\n"
+            "import numba\n"
+            "print(numba.config.CPU_NAME, repr(numba.config.CPU_FEATURES))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[-2:] == ["generic", "''"]

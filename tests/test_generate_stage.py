@@ -27,7 +27,10 @@ def setup(tmp_path: Path, port: int, name: str, api_key_env: str = "SYNTHCRAFT_T
         retrieved.mkdir()
         pq.write_table(pa.Table.from_pylist(docs), retrieved / "bioqa.parquet")
     options = openai_backend.Options(base_url=f"http://127.0.0.1:{port}/v1", server_model="smollm2",
-                                     api_key_env=api_key_env, response_format="json_object", concurrency=2,
+                                     api_key_env=api_key_env, response_format="json_object",
+                                     # one at a time: the server reuses the previous request's matching
+                                     # prompt prefix, so its output depends on the order requests arrive
+                                     concurrency=1,
                                      # generous: a queued request's wait counts towards it, and a slow CPU
                                      # must not turn into the timeouts these tests do not look for
                                      max_retries=1, timeout_s=300)
@@ -49,13 +52,17 @@ def test_outage_fails_the_stage_and_the_rerun_equals_a_clean_run(tmp_path):
     assert f"is the server running at generate.openai.base_url (http://127.0.0.1:{port}/v1)?" in message
     assert not (paths.out / "bioqa.jsonl").exists()
 
-    server, _ = start_llama_server(port)
-    try:
-        metrics = stage.run(params, paths)
-        clean_params, clean_paths = setup(tmp_path, port, "clean")
-        clean = stage.run(clean_params, clean_paths)
-    finally:
-        stop_server(server)
+    # Each run gets a fresh server: one that served the first run starts the second from that run's
+    # cached prompt, and a different split of the prompt's evaluation changes the sampled text.
+    clean_params, clean_paths = setup(tmp_path, port, "clean")
+    results = []
+    for run_params, run_paths in ((params, paths), (clean_params, clean_paths)):
+        server, _ = start_llama_server(port)
+        try:
+            results.append(stage.run(run_params, run_paths))
+        finally:
+            stop_server(server)
+    metrics, clean = results
     assert (metrics["retried"], metrics["completed"], metrics["errors"], metrics["errors_by_kind"]) == (DOCS, DOCS, 0, {})
     assert (clean["retried"], clean["completed"]) == (0, DOCS)
     assert (paths.out / "bioqa.jsonl").read_bytes() == (clean_paths.out / "bioqa.jsonl").read_bytes()

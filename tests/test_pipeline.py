@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from conftest import ENV, REPO, git_repo, has_module, ran_stages, run, set_params, tiny_corpus, write_jsonl
+from conftest import ENV, REPO, git_repo, has_module, ran_stages, run, set_params, share_dvc_cache, tiny_corpus, write_jsonl
 from synthcraft import assets
 from synthcraft.funnel import FUNNEL
 from synthcraft.store import PENDING_DIR, EmbeddingStore
@@ -38,6 +38,7 @@ def repo(tmp_path_factory):
         (shutil.copytree if source.is_dir() else shutil.copy)(source, repo / item)
     run(repo, "dvc", "init", "-q")
     run(repo, "dvc", "config", "core.analytics", "false")
+    share_dvc_cache(repo)
     write_jsonl(repo / "data/raw/tiny.jsonl", tiny_corpus(200))
     set_params(repo, "prepare", sources=[{"name": "tiny", "kind": "jsonl", "path": "data/raw/tiny.jsonl"}])
     set_params(repo, "embed", commit_every=32)

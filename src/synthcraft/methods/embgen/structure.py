@@ -38,8 +38,24 @@ class EmbgenStructureParams:
             raise ValueError("clusters and neighbours must be at least 1, umap_components at least 2")
 
 
+def portable_numba() -> None:
+    """Under the portable kernels, compile numba (UMAP, its neighbour search) for numba's portable
+    "generic" target, not the host CPU's features: the same coordinates, so the same clusters and
+    generation prompts, on any x86 CPU. Set here rather than at ``import synthcraft``, where every
+    stage of every pipeline would count it as a changed dependency; numba reads it when first
+    imported, which in a stage process is UMAP's import below."""
+    import os
+    import sys
+
+    import synthcraft
+
+    if synthcraft.kernels == "portable" and "numba" not in sys.modules:
+        os.environ.setdefault("NUMBA_CPU_NAME", "generic")
+
+
 def reduce(vectors: np.ndarray, p: EmbgenStructureParams, components: int | None = None) -> np.ndarray:
     """UMAP (cosine metric) to ``components`` (default ``umap_components``) dimensions."""
+    portable_numba()
     import umap
 
     n = len(vectors)
