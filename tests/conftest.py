@@ -325,9 +325,11 @@ def set_params(repo, section, **values):
 
 
 def ran_stages(output):
-    """The stages a ``dvc repro`` ran or restored from the run-cache, in order."""
-    return [line.split("'")[1] for line in output.splitlines()
-            if line.startswith("Running stage") or (line.startswith("Stage '") and "is cached - skipping run" in line)]
+    """The stages a ``dvc repro`` ran or restored from the run-cache, each once, in order (a
+    ``--dry`` repro logs a stage it finds in the run-cache as cached and then as running)."""
+    names = [line.split("'")[1] for line in output.splitlines()
+             if line.startswith("Running stage") or (line.startswith("Stage '") and "is cached - skipping run" in line)]
+    return list(dict.fromkeys(names))
 
 
 # --- the embedder's task folders: a small corpus and MMLU-like rows (test_embedder_*)
