@@ -1,5 +1,7 @@
-"""Arms at equal count and at equal tokens."""
-from synthcraft.methods.embedsdg.arms import assemble, cost_until, spent
+"""Arms at equal count and at equal tokens, and the human control."""
+import pytest
+
+from synthcraft.methods.embedsdg.arms import assemble, cost_until, human_arms, spent
 
 
 def rows(kind, n, tokens):
@@ -33,3 +35,13 @@ def test_the_token_arm_stops_at_the_budget():
 def test_spent_and_cost_until():
     assert spent({"tokens_in": 3, "tokens_out": 2, "decode_tokens_in": 5, "decode_tokens_out": 1}) == 11
     assert cost_until(rows("x", 5, 10), ["x1"]) == 20 and cost_until(rows("x", 5, 10), []) == 0
+
+
+def test_human_control_matches_the_equal_count_size_and_never_spends_more_than_the_reserve():
+    reserve = [f"h{i}" for i in range(8)]
+    arms = human_arms(reserve, 3, seed=0)
+    assert len(arms["human"]) == 3 and set(arms["human"]) < set(reserve)
+    assert sorted(arms["human_all"]) == sorted(reserve) and arms["human"] == arms["human_all"][:3]
+    assert human_arms(reserve, 3, seed=0) == arms and human_arms(reserve, 3, seed=1)["human_all"] != arms["human_all"]
+    with pytest.raises(ValueError, match="embedsdg_pool.human_per_subject"):
+        human_arms(reserve, 9)

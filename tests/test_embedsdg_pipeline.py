@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from conftest import git_repo, method_repo, ran_stages, recorded_teacher, run, teach_from
+from synthcraft.methods.embedsdg.arms import ARMS
 
 pytestmark = pytest.mark.slow
 PIPELINE = "pipelines/embedsdg/dvc.yaml"
-ARMS = ["embedsdg", "random_pairs", "random_seeds", "random_seeds_tokens"]
 
 
 def stages(output: str) -> list[str]:
@@ -42,7 +42,7 @@ def test_embedsdg_pipeline_runs_end_to_end(repo, teacher):
     assert set(stages(result.stdout)) == {"base", *(f"embedsdg_{s}" for s in steps)} | {
         f"embedsdg_train@{arm}" for arm in ARMS}
     split = metrics(repo, "split.json")
-    assert split["pool"] == 48 and split["eval"] == 24
+    assert split["pool"] == 48 and split["eval"] == 24 and split["human"] == 8
     regions = metrics(repo, "regions.json")
     assert regions["embedsdg_pairs"] == 6 and regions["candidate_cells"] >= 1
     assert (repo / "metrics/embedsdg/grid_density.csv").read_text().startswith("points_in_cell,cells\n")
@@ -59,12 +59,14 @@ def test_embedsdg_pipeline_runs_end_to_end(repo, teacher):
     assert spend["tokens_spent"]["random_seeds_tokens"] <= spend["tokens_spent"]["embedsdg"]
     card = json.loads((repo / "data/embedsdg/arms/metadata.json").read_text())   # the dataset card, beside the arms
     assert [card["configs"][a]["rows"] for a in ARMS[:3]] == [n, n, n] and card["license"] == "mit"
+    assert spend["arm_sizes"]["human"] == n and spend["arm_sizes"]["human_all"] == 8   # the control: real items
     first = json.loads((repo / "data/embedsdg/arms/embedsdg.jsonl").read_text().splitlines()[0])
     assert first["doc_id"] and {"prompt", "completion"} <= set(first)
     report = metrics(repo, "evaluate.json")
     assert set(report["models"]) == {"base", "student", *ARMS} and report["items"] == 24
     assert sum(report["split_counts"].values()) == 24
-    for comparison in ("embedsdg_vs_random_seeds", "embedsdg_vs_student", "random_seeds_tokens_vs_student"):
+    for comparison in ("embedsdg_vs_random_seeds", "embedsdg_vs_student", "random_seeds_tokens_vs_student",
+                       "embedsdg_vs_human", "human_vs_student"):
         assert "mcnemar_p" in report["comparisons"][comparison]["all"]
     correlation = metrics(repo, "correlation.json")
     assert correlation["accuracy"]["regions"] == len(correlation["regions"])

