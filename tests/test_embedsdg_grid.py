@@ -80,11 +80,12 @@ def test_sparse_pairs_are_distinct_and_from_candidate_cells():
     assert pairs[0]["cell"] == [1, 2]
 
 
-def test_too_many_pairs_wanted_names_the_params():
-    points = np.array([[0.1, 0.1], [0.9, 0.9], [3.9, 3.9]])
-    grid = Grid(points, 2)
-    with pytest.raises(ValueError, match="examples_per_arm"):
-        sparse_pairs(points, grid, grid.counts(points), RegionsParams(examples_per_arm=50), threshold=3)
+def test_more_pairs_wanted_than_the_cells_hold_gives_every_distinct_pair():
+    points = cloud()
+    grid = Grid(points, 4)
+    counts = grid.counts(points)
+    pairs = sparse_pairs(points, grid, counts, RegionsParams(examples_per_arm=10_000), threshold=11)
+    assert 6 < len(pairs) < 10_000 and len({frozenset(p["rows"]) for p in pairs}) == len(pairs)
 
 
 def test_random_pairs_and_seeds():

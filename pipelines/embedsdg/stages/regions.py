@@ -49,6 +49,11 @@ def run(params, paths: Paths) -> dict:
     threshold = threshold_of(counts, p)
     candidates = candidate_cells(counts, threshold, p.seed)
     pairs = sparse_pairs(points, grid, counts, p, threshold)
+    if len(pairs) < p.examples_per_arm:
+        logging.warning("the %d candidate cells hold only %d distinct seed pairs of the %d wanted "
+                        "(embedsdg_regions.examples_per_arm): the embedsdg arm gets %d requests, the random arms %d "
+                        "(raise embedsdg_regions.threshold, side_band or cells_per_axis for more)",
+                        len(candidates), len(pairs), p.examples_per_arm, len(pairs), p.examples_per_arm)
     ids = [r["id"] for r in pool]
     rows = [{"kind": "embedsdg", "order": i, "seeds": [ids[a] for a in pair["rows"]], **pair}
             for i, pair in enumerate(pairs)]
@@ -74,7 +79,7 @@ def run(params, paths: Paths) -> dict:
     occupied = counts[counts > 0]
     metrics = {"pool": len(pool), "cells": int(counts.size), "occupied_cells": int(occupied.size),
                "threshold": threshold, "candidate_cells": len(candidates), "cells_used": len(used),
-               "embedsdg_pairs": len(pairs), "random_pairs": p.examples_per_arm, "random_seeds": len(seeds),
+               "embedsdg_pairs": len(pairs), "embedsdg_pairs_wanted": p.examples_per_arm, "random_pairs": p.examples_per_arm, "random_seeds": len(seeds),
                "points_per_occupied_cell": {"median": float(np.median(occupied)), "max": int(occupied.max())},
                "used_cell_counts": sorted(int(counts[c]) for c in used)}
     write_metrics(paths.metrics, metrics)

@@ -139,7 +139,9 @@ def opposite_pairs(points: np.ndarray, grid: Grid, cell, count: int, band: float
 def sparse_pairs(points: np.ndarray, grid: Grid, counts: np.ndarray, params: RegionsParams,
                  threshold: int) -> list[dict]:
     """``examples_per_arm`` distinct seed pairs from the candidate cells: passes over the cells,
-    sparsest first, each taking up to ``pairs_per_cell`` new pairs per cell, until there are enough."""
+    sparsest first, each taking up to ``pairs_per_cell`` new pairs per cell, until there are enough
+    or a whole pass finds none new. Then the pairs found are all there are (the stage reports the
+    shortfall; the equal-count arms are cut to the smallest arm anyway)."""
     candidates = candidate_cells(counts, threshold, params.seed)
     if not candidates:
         raise ValueError(f"no grid cell holds 0 < n < T = {threshold} pool points. Fix: raise embedsdg_regions.threshold "
@@ -157,9 +159,10 @@ def sparse_pairs(points: np.ndarray, grid: Grid, counts: np.ndarray, params: Reg
                 if len(out) == params.examples_per_arm:
                     return out
         if len(out) == before:   # a whole pass found nothing new
-            raise ValueError(f"{len(candidates)} candidate cells give only {len(out)} distinct seed pairs, "
-                             f"embedsdg_regions.examples_per_arm wants {params.examples_per_arm}. Fix: raise "
-                             "embedsdg_regions.threshold, side_band or cells_per_axis, or lower examples_per_arm")
+            if not out:
+                raise ValueError(f"{len(candidates)} candidate cells give no seed pair. Fix: raise "
+                                 "embedsdg_regions.threshold, side_band or cells_per_axis")
+            return out
 
 
 def random_pairs(n_pool: int, count: int, seed: int) -> list[list[int]]:
