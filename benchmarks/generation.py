@@ -17,9 +17,6 @@ and engine processes included). Arms:
 * ``transformers``: models/base with an xgrammar logits processor (slow: ``--transformers-requests``).
 * ``server``: the openai backend against llama-cpp-python's server on the same GGUF (one slot;
   llama.cpp's C++ ``llama-server`` with parallel slots is not built on this machine).
-* ``llamacpp-flash-attn``, ``llamacpp-q8_0``: two levers on the default engine that the backend
-  does not offer: llama.cpp's flash attention, and the Q4_1 file requantized to Q8_0 (the formats
-  llama.cpp's AVX2 matrix kernels handle best). Same requests, grammar and seeds; the texts differ.
 
 Writes benchmarks/results/generation.json and prints each arm's samples/s relative to llamacpp.
 """
@@ -38,7 +35,7 @@ from common import save_and_print
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
-ARMS = ("llamacpp", "vllm", "vllm-eager", "transformers", "server", "llamacpp-flash-attn", "llamacpp-q8_0")
+ARMS = ("llamacpp", "vllm", "vllm-eager", "transformers", "server")
 
 
 class PeakTreeRSS:
@@ -97,8 +94,6 @@ def make_backend(arm: str, gen, server_url: str | None):
     base = str(REPO / "models" / "base")
     if arm == "llamacpp":
         return build("llamacpp", gen.model, context_length=gen.context_length)
-    if arm in ("llamacpp-flash-attn", "llamacpp-q8_0"):
-        return llamacpp_variant(arm, gen)
     if arm in ("vllm", "vllm-eager"):
         options = vllm_backend.Options(python=str(REPO / ".venv-vllm" / "bin" / "python"),
                                        enforce_eager=arm == "vllm-eager")
@@ -110,33 +105,6 @@ def make_backend(arm: str, gen, server_url: str | None):
                                          response_format="json_object", concurrency=1)
         return build("openai", gen.model, context_length=gen.context_length, options=options)
     raise ValueError(arm)
-
-
-def llamacpp_variant(arm: str, gen):
-    """The default backend with its engine swapped for a variant (the backend has no such option)."""
-    import ctypes
-    import os
-
-    import llama_cpp
-
-    from synthcraft import assets
-    from synthcraft.backends import make_backend as build
-
-    backend = build("llamacpp", gen.model, context_length=gen.context_length)
-    path, extra = str(assets.resolve(gen.model)), {}
-    if arm == "llamacpp-flash-attn":
-        extra["flash_attn"] = True
-    else:
-        params = llama_cpp.llama_model_quantize_default_params()
-        params.ftype, params.allow_requantize = llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0, True
-        out = os.path.join(tempfile.mkdtemp(), "teacher-q8_0.gguf")
-        if llama_cpp.llama_model_quantize(path.encode(), out.encode(), ctypes.byref(params)) != 0:
-            raise RuntimeError(f"requantizing {path} to Q8_0 failed")
-        path = out
-    threads = os.cpu_count()
-    backend.llm = llama_cpp.Llama(model_path=path, n_ctx=gen.context_length, n_threads=threads,
-                                  n_threads_batch=threads, verbose=False, **extra)
-    return backend
 
 
 def start_server(model: str) -> tuple[subprocess.Popen, str]:
