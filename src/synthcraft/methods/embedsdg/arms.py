@@ -20,9 +20,8 @@ from __future__ import annotations
 import random
 
 EQUAL_COUNT = ("embedsdg", "random_pairs", "random_seeds")
-GENERATED = EQUAL_COUNT + ("random_seeds_tokens",)
 CONTROLS = ("human", "human_all")
-ARMS = GENERATED + CONTROLS    # = pipelines/embedsdg/dvc.yaml's `arms` var (tests/test_pipeline_deps.py checks)
+ARMS = EQUAL_COUNT + ("random_seeds_tokens",) + CONTROLS    # = pipelines/embedsdg/dvc.yaml's `arms` var (tests/test_pipeline_deps.py checks)
 
 
 def spent(record: dict) -> int:
