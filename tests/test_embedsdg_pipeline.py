@@ -38,7 +38,7 @@ def metrics(repo, name: str) -> dict:
 def test_embedsdg_pipeline_runs_end_to_end(repo, teacher):
     result = run(repo, "dvc", "repro", PIPELINE)
     assert teacher.missed == 0 and teacher.answered == 6 + 6 + 9
-    steps = ("split", "student", "embed", "regions", "decode", "generate", "filter", "evaluate", "correlation")
+    steps = ("split", "student", "embed", "regions", "decode", "generate", "filter", "evaluate", "correlation", "report")
     assert set(stages(result.stdout)) == {"base", *(f"embedsdg_{s}" for s in steps)} | {
         f"embedsdg_train@{arm}" for arm in ARMS}
     split = metrics(repo, "split.json")
@@ -71,6 +71,10 @@ def test_embedsdg_pipeline_runs_end_to_end(repo, teacher):
     correlation = metrics(repo, "correlation.json")
     assert correlation["accuracy"]["regions"] == len(correlation["regions"])
     assert "metrics/embedsdg/evaluate.json" in run(repo, "dvc", "metrics", "show").stdout
+    page = (repo / "reports/embedsdg.html").read_text()   # the run report tabulates these metrics
+    r = report["comparisons"]["human_vs_student"]["all"]
+    assert f"human − student {100 * r['accuracy_difference']:+.1f} points" in page
+    assert "<h2>Paired differences: sparse" in page and "no filter (real items)" in page
 
 
 def test_only_what_changed_reruns(repo):
@@ -79,4 +83,4 @@ def test_only_what_changed_reruns(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["embedsdg_correlation"]["cells_per_axis"] = 2
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["embedsdg_correlation"]
+    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["embedsdg_correlation", "embedsdg_report"]
