@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -399,3 +400,27 @@ def blobs(per_cluster=20, clusters=4, dim=16, seed=0):
     centres = np.eye(dim)[:clusters] * 10
     vectors = np.concatenate([c + rng.normal(size=(per_cluster, dim)) for c in centres])
     return vectors.astype(np.float32), np.repeat(np.arange(clusters), per_cluster)
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def browser() -> str:
+    for name in BROWSERS:
+        if shutil.which(name):
+            return shutil.which(name)
+    pytest.skip("no headless Chromium (Debian: apt-get install chromium)")
+
+
+def render(html_path) -> str:
+    """The DOM after the page's load event, as a headless Chromium sees it."""
+    out = subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+                          "--dump-dom", html_path.resolve().as_uri()], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return re.search(r"<body[^>]*>", out.stdout).group(0)
+
+
+def assert_renders(html_path) -> None:
+    """A report page loads in a headless Chromium with every image decoded and no script error."""
+    body = render(html_path)
+    assert 'data-rendered="ok"' in body and 'data-errors="0"' in body, body

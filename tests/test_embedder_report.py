@@ -3,13 +3,14 @@ small training file and card standing in for the DVC-tracked data, and without t
 import json
 import re
 
-from conftest import REPO, load_stage, write_jsonl
+from conftest import REPO, assert_renders, load_stage, write_jsonl
 from synthcraft.cards import CardParams, write_card
 
 stage = load_stage("embedder/report")
 
 
-def test_the_report_tabulates_the_tracked_run(tmp_path):
+def build(tmp_path):
+    """The page from the tracked metrics and a five-row stand-in for the training file; its path."""
     rows = [{"query": f"query {i} <b>", "positive": f"passage {i}", "negative": f"other {i}", "category": "short-long"}
             for i in range(5)]
     train = write_jsonl(tmp_path / "data/train.jsonl", rows)
@@ -18,7 +19,11 @@ def test_the_report_tabulates_the_tracked_run(tmp_path):
     paths = stage.Paths(metrics=REPO / "metrics/embedder", train=train, card=tmp_path / "data/metadata.json",
                         html=tmp_path / "embedder.html")
     stage.run(None, paths)
-    page = paths.html.read_text()
+    return paths.html
+
+
+def test_the_report_tabulates_the_tracked_run(tmp_path):
+    page = build(tmp_path).read_text()
     evaluation = json.loads((REPO / "metrics/embedder/evaluate.json").read_text())
     sciq = evaluation["tasks"]["SciQRetrieval"]["comparisons"]
     for name in ("trained - base", "human - base"):                       # the verdict, from the metrics
@@ -40,3 +45,7 @@ def test_without_the_dvc_tracked_data_the_metrics_still_make_a_report(tmp_path):
     stage.run(None, paths)
     page = paths.html.read_text()
     assert "<h2>Funnel" in page and 'class="sample"' not in page and "<h2>Training rows" not in page
+
+
+def test_the_page_renders_in_a_headless_browser(tmp_path):
+    assert_renders(build(tmp_path))

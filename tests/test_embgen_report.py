@@ -3,7 +3,7 @@ small training folder and card standing in for the DVC-tracked data."""
 import json
 import re
 
-from conftest import REPO, load_stage, write_jsonl
+from conftest import REPO, assert_renders, load_stage, write_jsonl
 from synthcraft.cards import CardParams, write_card
 from synthcraft.methods.embgen.evaluation import MODELS
 
@@ -14,7 +14,8 @@ def chat(q: str, a: str) -> dict:
     return {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "doc_ids": ["d"]}
 
 
-def test_the_report_tabulates_the_tracked_run(tmp_path):
+def build(tmp_path):
+    """The page from the tracked metrics and a five-row stand-in for each arm; its path."""
     train = tmp_path / "train"
     configs = {}
     for arm in ("embgen", "one_doc", "human"):
@@ -23,7 +24,11 @@ def test_the_report_tabulates_the_tracked_run(tmp_path):
     write_card(train, title="t", summary="s", configs=configs, source=CardParams().corpus,
                meta={"teacher": "teacher", "student": "student", "params": {"embgen_generate": {"budget_tokens": 100}}})
     stage.run(None, stage.Paths(metrics=REPO / "metrics/embgen", train=train, html=tmp_path / "embgen.html"))
-    page = (tmp_path / "embgen.html").read_text()
+    return tmp_path / "embgen.html"
+
+
+def test_the_report_tabulates_the_tracked_run(tmp_path):
+    page = build(tmp_path).read_text()
     evaluation = json.loads((REPO / "metrics/embgen/evaluate.json").read_text())
     seen = evaluation["closed_book"]["comparisons"]["embgen_vs_one_doc"]["seen"]
     assert f"embgen − one_doc {100 * seen['accuracy_difference']:+.1f} points" in page   # the verdict, from the metrics
@@ -34,3 +39,7 @@ def test_the_report_tabulates_the_tracked_run(tmp_path):
     assert len(re.findall(r'<p class="sample">', page)) == 9          # three rows per arm
     assert "question 0 &lt;b&gt;" in page and "question 3" not in page   # escaped, and only the first three
     assert "http://" not in page and "https://" not in page
+
+
+def test_the_page_renders_in_a_headless_browser(tmp_path):
+    assert_renders(build(tmp_path))

@@ -2,14 +2,12 @@
 the page opened in a real headless Chromium (Debian's `chromium`; skipped when absent)."""
 import re
 import shutil
-import subprocess
 
 import pytest
 
-from conftest import REPO, load_stage
+from conftest import REPO, load_stage, render
 
 stage = load_stage("report")
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 def build(tmp_path, metrics=REPO / "metrics"):
@@ -37,21 +35,6 @@ def test_missing_metrics_leave_their_sections_out(tmp_path):
     result, paths = build(tmp_path / "out", metrics)
     page = paths.html.read_text()
     assert result["figures"] == ["filter_funnel.png"] and "<h2>Evaluation" not in page
-
-
-def browser() -> str:
-    for name in BROWSERS:
-        if shutil.which(name):
-            return shutil.which(name)
-    pytest.skip("no headless Chromium (Debian: apt-get install chromium)")
-
-
-def render(html_path) -> str:
-    """The DOM after the page's load event, as a headless Chromium sees it."""
-    out = subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
-                          "--dump-dom", html_path.resolve().as_uri()], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return re.search(r"<body[^>]*>", out.stdout).group(0)
 
 
 def test_report_renders_in_a_headless_browser(tmp_path):
