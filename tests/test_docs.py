@@ -127,7 +127,11 @@ def problems(command: str, block: str, params: dict, tmp_path: Path) -> list[str
             i += 1
         names = stage_names()
         for target in targets:
-            if not ((REPO / target).exists() or target.split("@")[0] in names):
+            path, _, stage = target.rpartition(":")   # dvc.yaml-path:stage names a stage of that file
+            if path and (REPO / path).is_file():
+                if stage.split("@")[0] not in yaml.safe_load((REPO / path).read_text()).get("stages", {}):
+                    out.append(f"{target}: {path} has no stage {stage}")
+            elif not ((REPO / target).exists() or target.split("@")[0] in names):
                 out.append(f"{target}: neither a file nor a stage")
         keys = copy.deepcopy(params)
         for flag in overrides:
@@ -188,6 +192,7 @@ def test_the_check_catches_a_wrong_plus_a_bad_value_a_target_and_the_hub(tmp_pat
     assert "section retrieve" in problems("dvc exp run -S retrieve.k=many", "", params, tmp_path)[0]
     assert "no such target" in problems("make repro-nothing", "", params, tmp_path)[0]
     assert "neither a file nor a stage" in problems("dvc repro pipelines/none/dvc.yaml", "", params, tmp_path)[0]
+    assert "has no stage" in problems("dvc repro pipelines/embedsdg/dvc.yaml:embedsdg_none", "", params, tmp_path)[0]
     hub = "dvc exp run -S base.model=mistralai/Mistral-7B-Instruct-v0.2"
     assert "HF_HUB_OFFLINE=0" in problems(hub, hub, params, tmp_path)[0]
     assert problems(hub, "export HF_HUB_OFFLINE=0\n" + hub, params, tmp_path) == []
@@ -220,7 +225,7 @@ def headline_figures() -> list[str]:
     """The README's one-line results, as they must read given the committed metrics."""
     craft = lambda pair: metric("metrics/eval.json", "sets", "sciq", "comparisons", pair, "cloze_norm")
     embedder = lambda pair: metric("metrics/embedder/evaluate.json", "tasks", "SciQRetrieval", "comparisons", pair)
-    embedsdg = metric("metrics/embedsdg/evaluate.json", "comparisons", "embedsdg_vs_random_seeds", "all")
+    embedsdg = lambda pair: metric("metrics/embedsdg/evaluate.json", "comparisons", pair, "all")
     embgen = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "embgen_vs_one_doc", "seen")
     embgen_control = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "human_vs_no_aug", "seen")
     synth_human = craft("synthcraft_vs_human")
@@ -230,7 +235,8 @@ def headline_figures() -> list[str]:
         f"{points(synth_human['accuracy_difference'])} {interval(synth_human['accuracy_difference_ci95'])}",
         f"{embedder('trained - base')['difference'] * 100:+.2f} {interval(embedder('trained - base')['ci95'], 100, 2)}",
         f"{embedder('human - base')['difference'] * 100:+.2f} {interval(embedder('human - base')['ci95'], 100, 2)}",
-        f"{points(embedsdg['accuracy_difference'])} {interval(embedsdg['accuracy_difference_ci95'])}",
+        *(f"{points(embedsdg(pair)['accuracy_difference'])} {interval(embedsdg(pair)['accuracy_difference_ci95'])}"
+          for pair in ("embedsdg_vs_random_seeds", "human_vs_student", "embedsdg_vs_human")),
         f"{points(embgen['accuracy_difference'])} {interval(embgen['accuracy_difference_ci95'])}",
         f"{points(embgen_control['accuracy_difference'])} {interval(embgen_control['accuracy_difference_ci95'])}",
     ]
