@@ -19,6 +19,8 @@ def build(tmp_path):
         configs[arm] = {"path": f"{arm}.jsonl", "rows": 5}
         if arm != "human":
             configs[arm]["funnel"] = {"retrieved": 9, "available": 5, "format_errors": 4}
+    write_jsonl(arms / "rejected.jsonl", [{"prompt": "bad", "reason": "format_errors"}])
+    configs["rejected"] = {"path": "rejected.jsonl", "rows": 1}   # not an arm: named, not tabulated
     write_card(arms, title="t", summary="s", configs=configs, source=CardParams().corpus,
                meta={"teacher": "teacher", "student": "student",
                      "accounting": {"examples_per_arm": 5, "tokens_spent": {"embedsdg": 1234, "random_seeds": 99}}})
@@ -37,6 +39,7 @@ def test_the_report_tabulates_the_tracked_run(tmp_path):
     for model in evaluation["models"]:
         assert f"<td>{model}</td>" in page
     assert "<td>1,234</td>" in page and "format_errors 4" in page and "no filter (real items)" in page
+    assert "rejected: 1 rows" in page and "<td>rejected</td>" not in page
     assert len(re.findall(r'<p class="sample">', page)) == 9          # three rows per arm
     assert "question 0 &lt;b&gt;" in page and "question 3" not in page   # escaped, and only the first three
     assert "http://" not in page and "https://" not in page

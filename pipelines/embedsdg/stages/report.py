@@ -53,7 +53,9 @@ def run(params, paths: Paths) -> dict:
     decode = json.loads((paths.metrics / "decode.json").read_text())
     correlation = json.loads((paths.metrics / "correlation.json").read_text())
     card = json.loads((paths.arms / "metadata.json").read_text())
-    configs = card["configs"]
+    # the card's configs are the arms plus the filter's rejects (rejected.jsonl, each row with its reason)
+    configs = {name: c for name, c in card["configs"].items() if name in evaluation["arm_sizes"]}
+    rejected = {name: c for name, c in card["configs"].items() if name not in configs}
     counts = evaluation["split_counts"]
     parts = ["<h1>EmbedSDG run report</h1>",
              f'<p class="headline">{html.escape(verdict(evaluation["comparisons"]))}</p>',
@@ -73,6 +75,8 @@ def run(params, paths: Paths) -> dict:
                    [[name, c["rows"], c.get("funnel", {}).get("retrieved", "—"), c.get("funnel", {}).get("available", "—"),
                      f"{card['accounting']['tokens_spent'].get(name, 0):,}", rejects(c.get("funnel"))]
                     for name, c in configs.items()]),
+             *[f"<p>{html.escape(name)}: {c['rows']:,} rows with their reasons in {html.escape(str(paths.arms / c['path']))}</p>"
+               for name, c in rejected.items()],
              "<h2>Training rows (first three per arm)</h2>",
              samples_html({name: read_jsonl(paths.arms / c["path"]) for name, c in configs.items()}),
              "<h2>Accuracy</h2>",
