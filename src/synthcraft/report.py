@@ -419,6 +419,13 @@ def write_page(path: Path, title: str, parts: list[str]) -> dict:
     return {"html": str(path)}
 
 
+def difference_phrase(name: str, r: dict) -> str:
+    """A paired comparison as a verdict reads it: "a − b +1.2 points (-0.3 to +2.7)"."""
+    low, high = r["accuracy_difference_ci95"]
+    return (f"{name.replace('_vs_', ' − ')} {100 * r['accuracy_difference']:+.1f} points "
+            f"({100 * low:+.1f} to {100 * high:+.1f})")
+
+
 def difference_rows(comparisons: dict[str, dict], group: str) -> list[list]:
     """One row per paired comparison in ``group``: difference, CI, discordant items, McNemar, MDD."""
     rows = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.files import read_jsonl
-from synthcraft.report import DIFFERENCE_HEADER, difference_rows, samples_html, table, write_page
+from synthcraft.report import DIFFERENCE_HEADER, difference_phrase, difference_rows, samples_html, table, write_page
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
@@ -28,18 +28,11 @@ class Paths:
     html: Path = Path("reports/embedsdg.html")
 
 
-def say(comparisons: dict, name: str) -> str:
-    r = comparisons[name]["all"]
-    low, high = r["accuracy_difference_ci95"]
-    return (f"{name.replace('_vs_', ' − ')} {100 * r['accuracy_difference']:+.1f} points "
-            f"({100 * low:+.1f} to {100 * high:+.1f})")
-
-
 def verdict(comparisons: dict) -> str:
     """The method against the paper's baseline, the positive control against the student, and the
     method against the control, each with its paired interval."""
     wanted = ("embedsdg_vs_random_seeds", "human_vs_student", "embedsdg_vs_human")
-    return "On every evaluation item: " + "; ".join(say(comparisons, name) for name in wanted if name in comparisons) + "."
+    return "On every evaluation item: " + "; ".join(difference_phrase(name, comparisons[name]["all"]) for name in wanted if name in comparisons) + "."
 
 
 def accuracy_cell(r: dict) -> str:
@@ -98,6 +91,8 @@ def rejects(funnel: dict | None) -> str:
     """The filter's reject counts that are not zero; the controls have no filter."""
     if not funnel:
         return "no filter (real items)"
+    # funnel.FUNNEL's reject keys, spelled out: importing synthcraft.funnel pulls the filters and
+    # task types into this stage's deps, so any change to them would re-run the report
     dropped = ("skipped_too_long", "generation_errors", "excessive_length", "format_errors", "exact_duplicates",
                "similar_to_fewshots", "similar_to_samples")
     return ", ".join(f"{key} {funnel[key]}" for key in dropped if funnel.get(key))

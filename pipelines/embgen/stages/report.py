@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.files import read_jsonl
-from synthcraft.report import DIFFERENCE_HEADER, difference_rows, samples_html, table, write_page
+from synthcraft.report import DIFFERENCE_HEADER, difference_phrase, difference_rows, samples_html, table, write_page
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
@@ -27,10 +27,7 @@ class Paths:
 
 def verdict(comparisons: dict) -> str:
     def say(name: str) -> str:
-        r = comparisons[name]["seen"]
-        low, high = r["accuracy_difference_ci95"]
-        return (f"{name.replace('_vs_', ' − ')} {100 * r['accuracy_difference']:+.1f} points "
-                f"({100 * low:+.1f} to {100 * high:+.1f})")
+        return difference_phrase(name, comparisons[name]["seen"])
     return (f"On facts of the training text (seen items): {say('embgen_vs_one_doc')} at equal budget; "
             f"the positive control {say('human_vs_no_aug')}; {say('embgen_vs_no_aug')}.")
 
