@@ -95,3 +95,33 @@ def test_paired_comparison():
     ap_b = {"kind": "ap", "labels": labels, "scores": rng.random(100).tolist()}
     result = paired_comparison(ap_a, ap_b, resamples=300)
     assert result["difference"] > 0.3 and result["ci95"][0] > 0 and result["p_value"] == 0.0
+
+
+@pytest.mark.slow
+def test_instructed_models_read_the_task_instruction_before_queries_only(task_dirs, tmp_path, monkeypatch):
+    """The same MiniLM evaluated bare and instructed: the instructed run's retrieval scores are the
+    cosine of "Instruct: ...\\nQuery: <query>" with the bare passage, the bare run's of the bare texts."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from synthcraft.embedders import load_sentence_model
+    from synthcraft.methods.embedder.evaluation import instruction_prompts
+    from synthcraft.methods.embedder.training import query_text
+
+    out, _ = task_dirs
+    folder = out / "WikiSentenceRetrieval"
+    spec = json.loads((folder / "task.json").read_text())
+    assert spec["instruction"] and instruction_prompts([folder]) == {
+        "WikiSentenceRetrieval-query": query_text("", spec["instruction"])}
+    assert set(instruction_prompts([out / "MMLUTopicClustering"])) == {"MMLUTopicClustering"}   # every text
+    with pytest.raises(ValueError, match="not among the models"):
+        evaluate_models({"base": assets.MINILM}, [folder], tmp_path, tmp_path, EmbedderEvaluateParams(), frozenset({"x"}))
+    evaluate_models({"bare": assets.MINILM, "instructed": assets.MINILM}, [folder], tmp_path / "p", tmp_path / "r",
+                    EmbedderEvaluateParams(), frozenset({"instructed"}))
+    model = load_sentence_model(assets.MINILM)
+    query = read_jsonl(folder / "queries.jsonl")[0]
+    docs = {r["id"]: r["text"] for r in read_jsonl(folder / "corpus.jsonl")}
+    for name, text in (("bare", query["text"]), ("instructed", query_text(query["text"], spec["instruction"]))):
+        ranked = json.loads((tmp_path / "p" / name / "WikiSentenceRetrieval_predictions.json").read_text())
+        scores = ranked["default"]["test"][query["id"]]
+        doc_id = max(scores, key=scores.get)
+        q, d = model.encode([text, docs[doc_id]], normalize_embeddings=True)
+        assert float(q @ d) == pytest.approx(scores[doc_id], abs=1e-4), name

@@ -105,7 +105,8 @@ def test_one_cell_trains_on_base_plus_its_categories_and_scores(tmp_path, monkey
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     build_tasks(tmp_path / "tasks", corpus(), mmlu(), SMALL, SMALL_HELDOUT)
     names = list(TOPICS)
-    row = lambda i, category: {"category": category, "query": TOPICS[names[i]][0], "positive": TOPICS[names[i]][1],
+    row = lambda i, category: {"category": category, "task": f"Find more about {names[i]}",
+                               "query": TOPICS[names[i]][0], "positive": TOPICS[names[i]][1],
                                "negative": TOPICS[names[(i + 1) % 10]][1]}
     (tmp_path / "base.jsonl").write_text("".join(json.dumps(row(i, "short-long")) + "\n" for i in range(4)))
     synthetic = [row(i, c) for i in range(10) for c in ("long-short", "long-long")]

@@ -64,6 +64,13 @@ def test_mining_window_guard_heldout_and_consistency(tmp_path):
     # seeded: the same negative again; another seed may pick another one from the window
     again, _ = mine_negatives(instances, store, encoder_for(vectors), texts, params, heldout_share=0.1)
     assert again == rows
+    # the filter's ablation: "b" is mined and kept, marked; every other row is as the filter leaves it
+    every, kept_stats = mine_negatives(instances, store, encoder_for(vectors), texts, params, heldout_share=0.1,
+                                       keep_inconsistent=True)
+    assert [r["id"] for r in every] == ["a", "b", "c"] and every[1]["consistent"] is False
+    assert every[1]["negative_source"] == "mined" and every[1]["negative"] != every[1]["positive"]
+    assert [r for r in every if r.get("consistent", True)] == rows
+    assert kept_stats["inconsistent"] == 1 and kept_stats["mined"] == 2
 
 
 def test_rank_window_is_respected(tmp_path):

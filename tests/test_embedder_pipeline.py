@@ -37,13 +37,17 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     assert teacher.missed == 0 and teacher.answered == 8 + 32  # brainstorm + instances
     assert set(stages(result.stdout)) == {  # upstream default stages included
         "prepare", "embed", *(f"embedder_{s}" for s in ("tasks", "benchmarks", "brainstorm", "instances", "mine", "train",
-                                                        "control", "train_control", "evaluate", "report"))}
+                                                        "ablation@no_instruction", "ablation@unfiltered", "control",
+                                                        "train_control", "evaluate", "report"))}
     instances = json.loads((repo / "metrics/embedder/instances.json").read_text())
     assert instances["requests"] == 32 and instances["instances"] + sum(instances["rejected"].values()) == 32
     mine = json.loads((repo / "metrics/embedder/mine.json").read_text())
-    assert mine["mined"] + mine["kept_generated"] + mine["inconsistent"] + mine["no_negative"] == instances["instances"]
+    assert mine["mined"] + mine["kept_generated"] + mine["no_negative"] == instances["instances"]
     rows = [json.loads(line) for line in (repo / "data/embedder/train.jsonl").read_text().splitlines()]
-    assert rows and all(r["negative"] and r["negative"] != r["positive"] for r in rows)
+    assert rows and all(r["negative"] and r["negative"] != r["positive"] and r["task"] for r in rows)
+    every = [json.loads(line) for line in (repo / "data/embedder/train_unfiltered.jsonl").read_text().splitlines()]
+    assert [r for r in every if r.get("consistent", True)] == rows and mine["rows"] == len(rows)
+    assert mine["rows_unfiltered"] == len(every) == mine["mined"] + mine["kept_generated"]
     card = json.loads((repo / "data/embedder/metadata.json").read_text())   # the dataset card, beside the triples
     assert card["configs"]["default"]["rows"] == len(rows) and card["configs"]["default"]["teacher_funnel"]["instances"] \
         == instances["instances"] and card["teacher"] == f"{instances['model']} via {instances['backend']}"
@@ -51,12 +55,15 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     control = json.loads((repo / "metrics/embedder/control.json").read_text())
     assert control["n"] == len(rows) and control["rows"] + control["no_negative"] == len(rows)   # sized by the synthetic set
     report = json.loads((repo / "metrics/embedder/evaluate.json").read_text())
-    assert report["models"] == ["base", "trained", "human"]
+    assert report["models"] == ["base", "trained", "human", "no_instruction", "unfiltered"]
+    assert report["instructed"] == ["human", "trained", "unfiltered"]   # trained behind instructions; read them
+    assert json.loads((repo / "metrics/embedder/train_no_instruction.json").read_text())["instruction"] is False
     assert set(report["tasks"]) == {"WikiSentenceRetrieval", "MMLUTopicClassification", "MMLUTopicClustering",
                                     "MMLUAnswerPairs", "STSBenchmark", "Banking77Classification",
                                     "Banking77Clustering", "SciQRetrieval"}
     for task in report["tasks"].values():
-        assert -1 <= task["base"] <= 1 and set(task["comparisons"]) == {"trained - base", "human - base", "trained - human"}
+        assert -1 <= task["base"] <= 1 and set(task["comparisons"]) == {
+            "trained - base", "human - base", "trained - human", "trained - no_instruction", "trained - unfiltered"}
         for pair, result in task["comparisons"].items():
             a, b = pair.split(" - ")
             assert result["difference"] == pytest.approx(task[a] - task[b], abs=1e-4)
@@ -79,5 +86,5 @@ def test_only_what_changed_reruns(repo):
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     # --dry: DVC's decision without retraining what the end-to-end test trained. A dry run lists the
     # stages whose own deps or params changed; embedder_evaluate follows once their outputs change.
-    assert sorted(stages(run(repo, "dvc", "repro", "--dry", PIPELINE).stdout)) == ["embedder_train",
-                                                                                 "embedder_train_control"]
+    assert sorted(stages(run(repo, "dvc", "repro", "--dry", PIPELINE).stdout)) == [
+        "embedder_ablation@no_instruction", "embedder_ablation@unfiltered", "embedder_train", "embedder_train_control"]

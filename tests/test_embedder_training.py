@@ -4,26 +4,28 @@ import pytest
 
 from conftest import TOPICS
 from synthcraft import assets
-from synthcraft.methods.embedder.training import EmbedderTrainParams, train_embedder
+from synthcraft.methods.embedder.training import EmbedderTrainParams, query_text, train_embedder
 from synthcraft.embedders import load_sentence_model
 
 pytestmark = pytest.mark.slow
 
 
 def rows():
-    """Query: a topic's first sentence; positive: another sentence of it; negative: the next topic's."""
+    """Query: a topic's first sentence; positive: another sentence of it; negative: the next topic's;
+    one task instruction for all."""
     names = list(TOPICS)
     out = []
     for i, topic in enumerate(names):
         other = TOPICS[names[(i + 1) % len(names)]]
         for j in range(2):
-            out.append({"query": TOPICS[topic][j], "positive": TOPICS[topic][j + 2], "negative": other[j + 2]})
+            out.append({"task": "Given a sentence, find another sentence on its topic", "query": TOPICS[topic][j],
+                        "positive": TOPICS[topic][j + 2], "negative": other[j + 2]})
     return out
 
 
 def contrastive_loss(model, data, scale=20.0):
     """Eq. 1 with in-batch negatives, computed from the model's embeddings (independent of the trainer)."""
-    q = model.encode([r["query"] for r in data], normalize_embeddings=True)
+    q = model.encode([query_text(r["query"], r["task"]) for r in data], normalize_embeddings=True)   # as trained
     docs = model.encode([r["positive"] for r in data] + [r["negative"] for r in data], normalize_embeddings=True)
     logits = scale * q @ docs.T
     logits -= logits.max(axis=1, keepdims=True)
@@ -57,3 +59,16 @@ def test_saved_model_keeps_the_base_models_text_length(tmp_path):
     base = load_sentence_model(assets.MINILM)
     train_embedder(rows(), EmbedderTrainParams(batch_size=8, max_seq_length=32), tmp_path / "m", tmp_path / "w")
     assert load_sentence_model(str(tmp_path / "m")).max_seq_length == base.max_seq_length   # trained at 32
+
+
+def test_queries_are_trained_behind_their_task_instruction():
+    from synthcraft.methods.embedder.training import to_dataset
+
+    data = [{**r, "task": "Find the paragraph about this topic"} for r in rows()]
+    bare = [{k: v for k, v in r.items() if k != "task"} for r in rows()]
+    anchors = to_dataset(data)["anchor"]
+    assert anchors[0] == f"Instruct: Find the paragraph about this topic\nQuery: {data[0]['query']}"
+    assert to_dataset(data)["positive"] == [r["positive"] for r in data]          # passages stay bare
+    assert to_dataset(data, instruction=False)["anchor"] == [r["query"] for r in data]
+    with pytest.raises(ValueError, match=r"data/x.jsonl: row 1 .* no task .* embedder_train.instruction=false"):
+        to_dataset(bare, source="data/x.jsonl")

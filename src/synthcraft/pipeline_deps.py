@@ -158,7 +158,7 @@ def _params_loaded(script: Path) -> set[str]:
 # dep: a resumed re-run rewrites its timings while the data stay byte-identical, and the data (the
 # deps) change whenever what the card quotes does.
 UNTRACKED_FIELDS = {"work", "parts", "judge_cache", "spend"}
-NAME_FIELDS = {"arm", "cell", "recipe"}
+NAME_FIELDS = {"arm", "cell", "recipe", "instruction"}   # flags that name a choice, not a file
 # Params sections a stage may read without listing them: `ray` says where work runs, never what it
 # produces (README, "Ray"); CRAFT's train stage reads `train_fewshot` only under --fewshots, which
 # only the train_fewshot stage passes (and lists it).

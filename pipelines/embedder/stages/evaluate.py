@@ -1,5 +1,6 @@
-"""embedder_evaluate: the base embedder, the one trained on synthetic rows and the human-data control,
-on the local tasks and the shipped benchmarks, item by item.
+"""embedder_evaluate: the base embedder, the one trained on synthetic rows, its two ablations (no task
+instruction; no consistency filter) and the human-data control, on the local tasks and the shipped
+benchmarks, item by item.
 
     dvc repro pipelines/embedder/dvc.yaml:embedder_evaluate
     dvc exp run -S 'embedder_evaluate.hub_tasks=["STSBenchmark","SciFact"]' pipelines/embedder/dvc.yaml   # with the hub
@@ -9,8 +10,9 @@ mteb runs every task folder in data/embedder/mteb_tasks/ (local) and data/embedd
 each model; its result JSON lands in metrics/embedder/mteb/<model>/ (git-tracked), its predictions
 in data/embedder/eval/. metrics/embedder/evaluate.json holds, per task, each model's score, each
 model's score against chance where the task has one, and every comparison (trained - base,
-human - base, trained - human) with a 95% paired bootstrap interval, p-value, minimum detectable
-difference and the items a 2-point difference would need. A task where every model is at chance
+human - base, trained - human, trained - no_instruction, trained - unfiltered) with a 95% paired
+bootstrap interval, p-value, minimum detectable difference and the items a 2-point difference
+would need. Models trained behind task instructions read each task's instruction (task.json). A task where every model is at chance
 (its interval against chance holds 0) is reported but left out of the means, so it cannot dilute
 them; the means (all tasks, local, benchmarks) resample the tasks jointly, replicate by replicate.
 """
@@ -28,7 +30,10 @@ from synthcraft.methods.embedder.training import EmbedderTrainParams
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
 
-PAIRS = (("trained", "base"), ("human", "base"), ("trained", "human"))
+# trained - no_instruction and trained - unfiltered: what the recipe's instruction and its
+# consistency filter each add, on the same teacher data.
+PAIRS = (("trained", "base"), ("human", "base"), ("trained", "human"), ("trained", "no_instruction"),
+         ("trained", "unfiltered"))
 
 
 @dataclass
@@ -37,6 +42,8 @@ class Paths:
     benchmarks: Optional[Path] = Path("data/embedder/benchmarks")
     model: Path = Path("models/embedder")
     control: Optional[Path] = Path("models/embedder-human")
+    no_instruction: Optional[Path] = Path("models/embedder-no_instruction")   # the ablations (embedder_ablation)
+    unfiltered: Optional[Path] = Path("models/embedder-unfiltered")
     results: Path = Path("metrics/embedder/mteb")
     predictions: Path = Path("data/embedder/eval")
     metrics: Path = Path("metrics/embedder/evaluate.json")
@@ -87,10 +94,16 @@ def compare(scores: dict, items: dict, groups: dict[Path, str], resamples: int) 
 def run(params, paths: Paths) -> dict:
     groups = task_folders(paths)
     models = {"base": params.embedder_train.base_model, "trained": str(paths.model)}
-    if paths.control is not None:
-        models["human"] = str(paths.control)
-    outcome = evaluate_models(models, list(groups), paths.predictions, paths.results, params.embedder_evaluate)
+    for name, path in (("human", paths.control), ("no_instruction", paths.no_instruction), ("unfiltered", paths.unfiltered)):
+        if path is not None:
+            models[name] = str(path)
+    # A model reads the tasks' instructions when it was trained behind them: MiniLM (base) and the
+    # no_instruction ablation never were.
+    instructed = frozenset(m for m in ("trained", "human", "unfiltered") if m in models) \
+        if params.embedder_train.instruction else frozenset()
+    outcome = evaluate_models(models, list(groups), paths.predictions, paths.results, params.embedder_evaluate, instructed)
     report = compare(outcome["scores"], outcome["items"], groups, params.embedder_evaluate.bootstrap_resamples)
+    report["instructed"] = sorted(instructed)
     report["hub_tasks"] = {t: {m: outcome["scores"][m].get(t) for m in models} for t in params.embedder_evaluate.hub_tasks}
     write_metrics(paths.metrics, report)
     with open(paths.scores_csv, "w", newline="") as fh:

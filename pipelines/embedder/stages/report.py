@@ -5,8 +5,8 @@
 
 Run metadata (git revision, date, teacher, base embedder: from the dataset card mine wrote), a
 one-line verdict (SciQ retrieval, the benchmark the positive control is built for), the funnel
-(brainstormed tasks, written instances with every reject reason, negatives mined or kept), both
-trainings, every task's main score per model, and every paired comparison per task and per task
+(brainstormed tasks, written instances with every reject reason, negatives mined or kept), the
+trainings (the recipe, its two ablations, the human control), every task's main score per model, and every paired comparison per task and per task
 group with its interval. Tabulates what the stages wrote; computes nothing new.
 """
 import html
@@ -20,6 +20,8 @@ from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
 VERDICT_TASK = "SciQRetrieval"
+TRAININGS = (("trained (synthetic)", "train"), ("no instruction (ablation)", "train_no_instruction"),
+             ("unfiltered (ablation)", "train_unfiltered"), ("human control", "train_control"))
 COMPARISON_HEADER = ["comparison", "Δ score (×100)", "95% CI", "p", "detectable (×100)", "items"]
 
 
@@ -58,6 +60,8 @@ def reasons(counts: dict) -> str:
 def run(params, paths: Paths) -> dict:
     m = {name: json.loads((paths.metrics / f"{name}.json").read_text())
          for name in ("brainstorm", "instances", "mine", "control", "train", "train_control", "evaluate")}
+    trainings = {label: json.loads((paths.metrics / f"{name}.json").read_text()) for label, name in TRAININGS
+                 if (paths.metrics / f"{name}.json").exists()}   # an ablation dropped from dvc.yaml has none
     card = json.loads(paths.card.read_text()) if paths.card.exists() else {}
     evaluation = m["evaluate"]
     models = evaluation["models"]
@@ -73,15 +77,17 @@ def run(params, paths: Paths) -> dict:
                      reasons(m["brainstorm"]["rejected"])],
                     ["written instances", m["instances"]["requests"], m["instances"]["instances"],
                      reasons(m["instances"]["rejected"])],
-                    ["hard negatives", m["mine"]["instances"], m["mine"]["mined"] + m["mine"]["kept_generated"],
-                     f"inconsistent {m['mine']['inconsistent']}, no negative {m['mine']['no_negative']} (kept: "
-                     f"{m['mine']['mined']} mined from the store, {m['mine']['kept_generated']} the teacher's own)"],
+                    ["hard negatives", m["mine"]["instances"], m["mine"]["rows"],
+                     f"consistency filter {m['mine']['inconsistent']} (the unfiltered ablation keeps them: "
+                     f"{m['mine']['rows_unfiltered']} rows), no negative {m['mine']['no_negative']}; of the unfiltered "
+                     f"rows {m['mine']['mined']} mined from the store, {m['mine']['kept_generated']} the teacher's own"],
                     ["human control pairs", m["control"]["usable_questions"], m["control"]["rows"],
                      reasons(m["control"]["left_out"])]]),
              "<h2>Training</h2>",
-             table(["model", "rows", "steps", "loss first → last", "seconds"],
-                   [[name, t["rows"], t["steps"], f"{t['loss_first']:.3f} → {t['loss_last']:.3f}", t["seconds"]]
-                    for name, t in (("trained (synthetic)", m["train"]), ("human control", m["train_control"]))])]
+             table(["model", "rows", "task instruction", "steps", "loss first → last", "seconds"],
+                   [[name, t["rows"], "yes" if t["instruction"] else "no", t["steps"],
+                     f"{t['loss_first']:.3f} → {t['loss_last']:.3f}", t["seconds"]]
+                    for name, t in trainings.items()])]
     if paths.train.exists():
         parts += ["<h2>Training rows (first three)</h2>", samples_html({"synthetic": read_jsonl(paths.train)})]
     parts += ["<h2>Scores per task (main score ×100)</h2>",

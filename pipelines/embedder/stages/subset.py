@@ -40,10 +40,12 @@ def run(params, paths: Paths) -> dict:
                          "a smaller one. Fix: raise embedder_instances.per_category, or check metrics/embedder/instances.json")
     rows = read_jsonl(paths.base) + [r for r in synthetic if r["category"] in categories]
     work = paths.work / cell
-    train = train_embedder(rows, dataclasses.replace(params.embedder_train, seed=seed), work / "model", work / "trainer")
+    train = train_embedder(rows, dataclasses.replace(params.embedder_train, seed=seed), work / "model", work / "trainer",
+                           source=f"{paths.base} + {paths.data}")
     task_dirs = sorted(d for d in paths.tasks.iterdir() if d.is_dir())
     outcome = evaluate_models({"trained": str(work / "model")}, task_dirs, work / "predictions", work / "results",
-                              params.embedder_evaluate)
+                              params.embedder_evaluate,
+                              frozenset({"trained"}) if params.embedder_train.instruction else frozenset())
     types = {read_spec(d)["name"]: read_spec(d)["type"] for d in task_dirs}
     result = {"cell": cell, "categories": list(categories), "seed": seed, "rows": len(rows),
               "loss_first": train["loss_first"], "loss_last": train["loss_last"],

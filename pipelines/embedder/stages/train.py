@@ -4,14 +4,20 @@
     dvc exp run -S embedder_train.loss=cached_mnrl -S embedder_train.batch_size=256 pipelines/embedder/dvc.yaml
     dvc exp run -S embedder_train.method=lora pipelines/embedder/dvc.yaml
     python pipelines/embedder/stages/train.py --data data/embedder/train.jsonl --out models/embedder
+    python pipelines/embedder/stages/train.py --instruction off --out models/embedder-no-instruction  # the ablation
 
+Each query is trained behind its task's instruction unless ``embedder_train.instruction`` is false;
+``--instruction on|off`` overrides it for one run (the embedder_ablation stages train the recipe's
+data without instructions, and its data without the consistency filter, beside the recipe).
 Writes models/embedder/ (a sentence-transformers folder: `dvc exp run -S embed.model=models/embedder`
 re-embeds the corpus with it), metrics with the loss curve, and the loss CSV for `dvc plots`.
 """
 import csv
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from synthcraft.methods.embedder.training import EmbedderTrainParams, train_embedder
 from synthcraft.files import read_jsonl
@@ -26,11 +32,18 @@ class Paths:
     work: Path = Path("cache/embedder_train")
     metrics: Path = Path("metrics/embedder/train.json")
     loss_csv: Path = Path("metrics/embedder/loss.csv")
+    instruction: Optional[Path] = None    # on | off: overrides embedder_train.instruction for this run
 
 
 def run(params, paths: Paths) -> dict:
     rows = read_jsonl(paths.data)
-    stats = train_embedder(rows, params.embedder_train, paths.out, paths.work)
+    recipe = params.embedder_train
+    if paths.instruction is not None:
+        flag = str(paths.instruction)
+        if flag not in ("on", "off"):
+            raise SystemExit(f"--instruction {flag}: give on or off")
+        recipe = dataclasses.replace(recipe, instruction=flag == "on")
+    stats = train_embedder(rows, recipe, paths.out, paths.work, source=str(paths.data))
     paths.loss_csv.parent.mkdir(parents=True, exist_ok=True)
     with open(paths.loss_csv, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["step", "loss"])

@@ -6,7 +6,9 @@ Each row is a SciQ train question (written by crowd workers) with its own suppor
 positive and, as the miner does for synthetic rows (``embedder_mine.ranks`` / ``max_similarity``), a
 hard negative drawn from ranks first..last of the other train passages by the base embedder. The
 rows are a seeded shuffle, the first N kept, so a larger N holds every row of a smaller one. A
-passage that is also a test or validation passage (SciQRetrieval's documents) is left out.
+passage that is also a test or validation passage (SciQRetrieval's documents) is left out. Every
+row's task is SciQRetrieval's instruction: human data written for that task, described as a user
+would describe it (the synthetic rows carry the teacher's brainstormed tasks).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Optional
 import numpy as np
 
 from synthcraft.methods.embedder.mining import MineParams
+from synthcraft.methods.embedder.tasks import SCIQ_INSTRUCTION
 
 
 @dataclass
@@ -85,6 +88,6 @@ def human_pairs(rows: list[dict], n: int, encode, mine: MineParams, p: EmbedderC
             stats["no_negative"] += 1
             continue
         negative = random.Random(f"{mine.seed}:{row['id']}").choice(window)
-        out.append({"id": row["id"], "query": row["question"], "positive": row["support"].strip(),
-                    "negative": negative, "source": "human"})
+        out.append({"id": row["id"], "task": SCIQ_INSTRUCTION, "query": row["question"],
+                    "positive": row["support"].strip(), "negative": negative, "source": "human"})
     return out, {"rows": len(out), **stats}

@@ -257,19 +257,51 @@ class EmbedderEvaluateParams:
     hub_tasks: list[str] = field(default_factory=list)   # extra mteb task names (need the hub or its cache)
 
 
+def instruction_prompts(task_dirs: list[Path]) -> dict[str, str]:
+    """mteb prompt keys -> text for an instruction-trained model: "<task>-query" for a retrieval
+    task (its passages are read bare, as in training), "<task>" for the symmetric types (every
+    text). A task folder without an instruction gets none."""
+    from synthcraft.methods.embedder.training import instruction_prefix
+
+    prompts = {}
+    for folder in task_dirs:
+        spec = read_spec(folder)
+        if spec.get("instruction"):
+            key = f"{spec['name']}-query" if spec["type"] == "Retrieval" else spec["name"]
+            prompts[key] = instruction_prefix(spec["instruction"])
+    return prompts
+
+
+def encoder_for_mteb(model, prompts: dict[str, str] | None):
+    """mteb's wrapper for a sentence-transformers model, reading ``prompts`` (none: the model's own,
+    as mteb would wrap it). They are set after construction: mteb checks prompt keys against its
+    registry of hub tasks and would drop every key naming a local task folder."""
+    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+
+    encoder = SentenceTransformerEncoderWrapper(model)
+    if prompts:
+        encoder.model_prompts = dict(prompts)
+    return encoder
+
+
 def evaluate_models(models: dict[str, str], task_dirs: list[Path], predictions_dir: Path, results_dir: Path,
-                    p: EmbedderEvaluateParams) -> dict:
+                    p: EmbedderEvaluateParams, instructed: frozenset[str] = frozenset()) -> dict:
     """Run mteb for every model on every task folder; mteb's result JSON goes to
-    ``results_dir/<model>/<task>.json``, its predictions to ``predictions_dir/<model>/``. Returns
-    {"scores": {model: {task: main score}}, "items": {model: {task: item_scores(...)}}}."""
+    ``results_dir/<model>/<task>.json``, its predictions to ``predictions_dir/<model>/``. The models
+    named in ``instructed`` read each task's instruction (``instruction_prompts``), the others the
+    bare texts. Returns {"scores": {model: {task: main score}}, "items": {model: {task: item_scores(...)}}}."""
     import mteb
 
     from synthcraft.embedders import load_sentence_model
 
+    unknown = sorted(set(instructed) - set(models))
+    if unknown:
+        raise ValueError(f"instructed models {unknown} are not among the models {sorted(models)}")
     tasks = [load_task(d) for d in task_dirs] + (list(mteb.get_tasks(tasks=p.hub_tasks)) if p.hub_tasks else [])
+    prompts = instruction_prompts(task_dirs)
     results, items = {}, {}
     for name, spec in models.items():
-        model = load_sentence_model(spec)
+        model = encoder_for_mteb(load_sentence_model(spec), prompts if name in instructed else None)
         folder = predictions_dir / name
         outcome = mteb.evaluate(model, tasks, cache=None, prediction_folder=folder,
                                 show_progress_bar=False, encode_kwargs={"batch_size": p.batch_size},

@@ -56,7 +56,7 @@ def title_pairs(corpus_rows: list[dict], n: int, seed: int, heldout_share: float
                      and not is_heldout(r["doc_id"], heldout_share) and len(r["text"].split()) >= 35),
                     key=lambda r: r["doc_id"])
     chosen = random.Random(seed).sample(usable, min(n, len(usable)))
-    return [{"id": f"base-{r['doc_id']}", "category": "short-long", "task": "title to article", "doc_id": r["doc_id"],
+    return [{"id": f"base-{r['doc_id']}", "category": "short-long", "task": "Given the title of an encyclopedia article, find the article", "doc_id": r["doc_id"],
              "query": r["title"], "positive": r["text"], "negative": None} for r in chosen]
 
 

@@ -44,12 +44,14 @@ def mineable(instance: dict) -> bool:
 
 
 def mine_negatives(instances: list[dict], store, encoder, texts: dict[str, str], p: MineParams,
-                   heldout_share: float) -> tuple[list[dict], dict]:
+                   heldout_share: float, keep_inconsistent: bool = False) -> tuple[list[dict], dict]:
     """Instances with ``negative`` (and ``negative_source``: mined | generated) set; (rows, stats).
 
     ``texts`` maps doc id -> text for every row of the store; ``encoder`` must be the store's
     model. An instance with no usable candidate keeps its generated negative or, lacking one, is
-    dropped (counted as ``no_negative``).
+    dropped (counted as ``no_negative``). An instance the consistency filter rejects is dropped
+    (counted as ``inconsistent``) or, with ``keep_inconsistent``, mined and kept with
+    ``consistent: false`` (the filter's ablation trains on every row).
     """
     targets = [i for i, row in enumerate(instances) if mineable(row)]
     stats = Counter(mined=0, kept_generated=0, no_negative=0, inconsistent=0, guard_hits=0, positive_found=0,
@@ -72,7 +74,8 @@ def mine_negatives(instances: list[dict], store, encoder, texts: dict[str, str],
                 top = [store.doc_ids[r] for r in rows[j][: p.consistency_rank]]
                 if row["doc_id"] not in top:
                     dropped.add(index)
-                    continue
+                    if not keep_inconsistent:
+                        continue
             for position, store_row in enumerate(rows[j]):
                 doc_id = store.doc_ids[store_row]
                 view = texts[doc_id] if sides(row["category"])[1] == "long" else first_sentence(texts[doc_id])
@@ -98,7 +101,10 @@ def mine_negatives(instances: list[dict], store, encoder, texts: dict[str, str],
     for index, row in enumerate(instances):
         if index in dropped:
             stats["inconsistent"] += 1
-        elif index in chosen:
+            if not keep_inconsistent:
+                continue
+            row = {**row, "consistent": False}
+        if index in chosen:
             out.append({**row, "negative": chosen[index][0], "negative_source": "mined"})
             stats["mined"] += 1
         elif row.get("negative"):

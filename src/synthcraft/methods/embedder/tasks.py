@@ -1,5 +1,5 @@
-"""The embedder's evaluation tasks as mteb task folders: task.json (name, type, main score) plus the
-type's JSONL files (``evaluation.FILES``), which ``evaluation.load_task`` reads offline.
+"""The embedder's evaluation tasks as mteb task folders: task.json (name, type, main score, and the
+instruction an instruction-trained model reads) plus the type's JSONL files (``evaluation.FILES``), which ``evaluation.load_task`` reads offline.
 
 Local tasks (``build_tasks``, the ``embedder_tasks`` stage), one per mteb task type the paper's
 influence analysis groups by, built from data that installs with the project:
@@ -148,11 +148,17 @@ def mmlu_tasks(mmlu_rows: list[dict], p: TasksParams) -> dict[str, dict[str, lis
             "MMLUAnswerPairs": {"test.jsonl": pairs}}
 
 
+# Per task: type, description, and the instruction an instruction-trained embedder reads before each
+# query (retrieval) or each text (the symmetric types), as training.query_text writes it.
 DESCRIPTIONS = {
-    "WikiSentenceRetrieval": ("Retrieval", "A sentence removed from a held-out Wikipedia summary; find the summary."),
-    "MMLUTopicClassification": ("Classification", "The MMLU subject of a question (logistic regression on embeddings)."),
-    "MMLUTopicClustering": ("Clustering", "k-means over MMLU questions from a few subjects per set; V-measure."),
-    "MMLUAnswerPairs": ("PairClassification", "Question with its correct answer (1) or a wrong option (0); AP."),
+    "WikiSentenceRetrieval": ("Retrieval", "A sentence removed from a held-out Wikipedia summary; find the summary.",
+                              "Given one sentence from an encyclopedia summary, find the summary it was taken from"),
+    "MMLUTopicClassification": ("Classification", "The MMLU subject of a question (logistic regression on embeddings).",
+                                "Name the academic subject that an exam question belongs to"),
+    "MMLUTopicClustering": ("Clustering", "k-means over MMLU questions from a few subjects per set; V-measure.",
+                            "Group exam questions by their academic subject"),
+    "MMLUAnswerPairs": ("PairClassification", "Question with its correct answer (1) or a wrong option (0); AP.",
+                        "Match an exam question with its correct answer"),
 }
 
 
@@ -237,11 +243,16 @@ def sciq_retrieval_task(data: Path, p: BenchmarksParams) -> dict[str, list[dict]
             "qrels.jsonl": [{"query_id": r["id"], "doc_id": doc_of[r["support"].strip()], "score": 1} for r in queries]}
 
 
+SCIQ_INSTRUCTION = "Given a science question, find the passage that explains its answer"
 BENCHMARK_INFO = {
-    "STSBenchmark": ("STS", "STS Benchmark test pairs: Spearman of cosine similarity against human 0-5 scores."),
-    "Banking77Classification": ("Classification", "BANKING77 intents of customer messages (logistic regression)."),
-    "Banking77Clustering": ("Clustering", "k-means over BANKING77 test messages from a few intents per set; V-measure."),
-    "SciQRetrieval": ("Retrieval", "A SciQ test question; find its support passage among test and validation ones."),
+    "STSBenchmark": ("STS", "STS Benchmark test pairs: Spearman of cosine similarity against human 0-5 scores.",
+                     "Find sentences that mean the same as this one"),
+    "Banking77Classification": ("Classification", "BANKING77 intents of customer messages (logistic regression).",
+                                "Name what a bank customer wants from this message"),
+    "Banking77Clustering": ("Clustering", "k-means over BANKING77 test messages from a few intents per set; V-measure.",
+                            "Group bank customer messages by what the customer wants"),
+    "SciQRetrieval": ("Retrieval", "A SciQ test question; find its support passage among test and validation ones.",
+                      SCIQ_INSTRUCTION),
 }
 
 
@@ -258,14 +269,16 @@ def build_benchmarks(out_dir: Path, data: Path, p: BenchmarksParams) -> dict:
     return write_tasks(out_dir, files, BENCHMARK_INFO, p.samples_per_label, p.n_experiments)
 
 
-def write_tasks(out_dir: Path, files: dict[str, dict[str, list[dict]]], info: dict[str, tuple[str, str]],
+def write_tasks(out_dir: Path, files: dict[str, dict[str, list[dict]]], info: dict[str, tuple[str, str, str]],
                 samples_per_label: int, n_experiments: int) -> dict[str, dict[str, int]]:
-    """One folder per task under ``out_dir``: task.json (name, type from ``info``, main score; the
-    classification draws) and its JSONL files. Returns each task's row counts per file."""
+    """One folder per task under ``out_dir``: task.json (name, type, description and instruction from
+    ``info``, main score; the classification draws) and its JSONL files. Returns each task's row
+    counts per file."""
     sizes = {}
     for name, contents in files.items():
-        kind, description = info[name]
-        spec = {"name": name, "type": kind, "main_score": MAIN_SCORE[kind], "description": description}
+        kind, description, instruction = info[name]
+        spec = {"name": name, "type": kind, "main_score": MAIN_SCORE[kind], "description": description,
+                "instruction": instruction}
         if kind == "Classification":
             spec.update(samples_per_label=samples_per_label, n_experiments=n_experiments)
         folder = out_dir / name

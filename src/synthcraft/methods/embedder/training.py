@@ -6,6 +6,12 @@ negatives), the paper's eq. 1 with many negatives. ``cached_mnrl`` (GradCache) g
 effective batches in the memory of ``mini_batch`` rows. Full fine-tuning by default (MiniLM has
 22M weights); ``lora`` is the paper's choice for 7B students and is merged before saving, so the
 output is always a plain sentence-transformers folder ``embed.model`` can name.
+
+As the recipe does, each query is trained behind its task's instruction (``query_text``: the
+brainstormed task that the row was written for); passages carry none. The evaluation puts each
+task's own instruction before its queries for a model trained this way
+(``evaluation.instruction_prompts``). ``instruction: false`` trains on the bare query, as MiniLM
+itself was trained; the pipeline keeps such a model beside the recipe's as an ablation.
 """
 from __future__ import annotations
 
@@ -37,6 +43,7 @@ class EmbedderTrainParams:
     scale: float = 20.0           # inverse temperature of the cosine logits
     lora_r: int = 16              # the paper's LoRA r = alpha = 16
     lora_alpha: int = 16
+    instruction: bool = True      # "Instruct: <task>\nQuery: <query>" on the query side, as the recipe trains
     seed: int = 0
 
     def __post_init__(self):
@@ -54,16 +61,35 @@ def make_loss(model, p: EmbedderTrainParams):
     return losses.MultipleNegativesRankingLoss(model, scale=p.scale)
 
 
-def to_dataset(rows: list[dict]):
+def query_text(query: str, instruction: str) -> str:
+    """The query as an instruction-following embedder reads it (the same form in training and evaluation)."""
+    return f"{instruction_prefix(instruction)}{query}"
+
+
+def instruction_prefix(instruction: str) -> str:
+    return f"Instruct: {instruction.strip()}\nQuery: "
+
+
+def to_dataset(rows: list[dict], instruction: bool = True, source: str = "the training rows"):
+    """sentence-transformers' (anchor, positive, negative) columns; with ``instruction`` each anchor
+    is the query behind its row's ``task``."""
     from datasets import Dataset
 
-    return Dataset.from_dict({"anchor": [r["query"] for r in rows], "positive": [r["positive"] for r in rows],
+    if instruction:
+        missing = [i for i, r in enumerate(rows, 1) if not str(r.get("task") or "").strip()]
+        if missing:
+            raise ValueError(f"{source}: row {missing[0]} (and {len(missing) - 1} more) has no task to use as the query's "
+                             "instruction. Fix: give every row a `task`, or train on bare queries with "
+                             "embedder_train.instruction=false")
+    anchors = [query_text(r["query"], r["task"]) if instruction else r["query"] for r in rows]
+    return Dataset.from_dict({"anchor": anchors, "positive": [r["positive"] for r in rows],
                               "negative": [r["negative"] for r in rows]})
 
 
-def train_embedder(rows: list[dict], p: EmbedderTrainParams, out_dir: Path, work_dir: Path) -> dict:
-    """Train on ``rows`` (query / positive / negative), save to ``out_dir``; returns metrics with the
-    per-step loss curve."""
+def train_embedder(rows: list[dict], p: EmbedderTrainParams, out_dir: Path, work_dir: Path,
+                   source: str = "the training rows") -> dict:
+    """Train on ``rows`` (query / positive / negative, and task when ``p.instruction``), save to
+    ``out_dir``; returns metrics with the per-step loss curve. ``source`` names the rows in errors."""
     import torch
     from sentence_transformers import SentenceTransformerTrainer
     from sentence_transformers.sentence_transformer.training_args import (
@@ -73,6 +99,7 @@ def train_embedder(rows: list[dict], p: EmbedderTrainParams, out_dir: Path, work
     if len(rows) < p.batch_size:
         raise ValueError(f"{len(rows)} training rows are fewer than embedder_train.batch_size={p.batch_size}. "
                          "Fix: lower embedder_train.batch_size or generate more instances (embedder_instances.per_category)")
+    dataset = to_dataset(rows, p.instruction, source)   # fails on a row without a task before the model loads
     set_seed(p.seed)
     model = load_sentence_model(p.base_model, "cuda" if torch.cuda.is_available() else "cpu")
     # Train at max_seq_length (MiniLM was trained at 128 tokens; steps cost ~linearly in it) but save
@@ -91,7 +118,7 @@ def train_embedder(rows: list[dict], p: EmbedderTrainParams, out_dir: Path, work
         # A query's own duplicate elsewhere in the batch would be scored as its negative.
         batch_sampler=BatchSamplers.NO_DUPLICATES, logging_steps=1, save_strategy="no", report_to=[],
         dataloader_drop_last=False, disable_tqdm=False)
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=to_dataset(rows),
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset,
                                          loss=make_loss(model, p))
     started = time.perf_counter()
     trainer.train()
@@ -103,6 +130,6 @@ def train_embedder(rows: list[dict], p: EmbedderTrainParams, out_dir: Path, work
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
     curve = [{"step": e["step"], "loss": round(e["loss"], 5)} for e in trainer.state.log_history if "loss" in e]
-    return {"rows": len(rows), "steps": trainer.state.global_step, "seconds": round(seconds, 1),
+    return {"rows": len(rows), "instruction": p.instruction, "steps": trainer.state.global_step, "seconds": round(seconds, 1),
             "loss_first": curve[0]["loss"] if curve else None, "loss_last": curve[-1]["loss"] if curve else None,
             "loss_curve": curve}
