@@ -49,3 +49,25 @@ def test_without_the_dvc_tracked_data_the_metrics_still_make_a_report(tmp_path):
 
 def test_the_page_renders_in_a_headless_browser(tmp_path):
     assert_renders(build(tmp_path))
+
+
+def test_a_run_with_the_ablations_shows_them(tmp_path):
+    """Metrics as the pipeline writes them now: the filter's ablation in the funnel, every training
+    with whether its queries read a task instruction."""
+    import shutil
+
+    metrics = tmp_path / "metrics"
+    shutil.copytree(REPO / "metrics/embedder", metrics)
+    mine = json.loads((metrics / "mine.json").read_text())
+    (metrics / "mine.json").write_text(json.dumps({**mine, "rows": 618, "rows_unfiltered": 754}))
+    for name, instruction in (("train", True), ("train_control", True), ("train_no_instruction", False),
+                              ("train_unfiltered", True)):
+        train = json.loads((REPO / "metrics/embedder/train.json").read_text())
+        (metrics / f"{name}.json").write_text(json.dumps({**train, "instruction": instruction}))
+    paths = stage.Paths(metrics=metrics, train=tmp_path / "absent.jsonl", card=tmp_path / "absent.json",
+                        html=tmp_path / "embedder.html")
+    stage.run(None, paths)
+    page = paths.html.read_text()
+    assert "the unfiltered ablation keeps them: 754 rows" in page and "<td>618</td>" in page
+    assert "<td>no instruction (ablation)</td><td>" in page and "<td>unfiltered (ablation)</td>" in page
+    assert page.count("<td>yes</td>") == 3 and page.count("<td>no</td>") == 1

@@ -53,6 +53,19 @@ def comparison_rows(comparisons: dict[str, dict]) -> list[list]:
             for name, r in comparisons.items()]
 
 
+def mining_row(mine: dict) -> list:
+    """The funnel's mining step. Runs before the filter's ablation (2026-12-03) wrote no ``rows``:
+    their rows were the mined and kept negatives, and the filter's rejects were not kept."""
+    if "rows" not in mine:
+        return ["hard negatives", mine["instances"], mine["mined"] + mine["kept_generated"],
+                f"consistency filter {mine['inconsistent']}, no negative {mine['no_negative']} (kept: "
+                f"{mine['mined']} mined from the store, {mine['kept_generated']} the teacher's own)"]
+    return ["hard negatives", mine["instances"], mine["rows"],
+            f"consistency filter {mine['inconsistent']} (the unfiltered ablation keeps them: {mine['rows_unfiltered']} "
+            f"rows), no negative {mine['no_negative']}; of the unfiltered rows {mine['mined']} mined from the store, "
+            f"{mine['kept_generated']} the teacher's own"]
+
+
 def reasons(counts: dict) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "—"
 
@@ -77,15 +90,12 @@ def run(params, paths: Paths) -> dict:
                      reasons(m["brainstorm"]["rejected"])],
                     ["written instances", m["instances"]["requests"], m["instances"]["instances"],
                      reasons(m["instances"]["rejected"])],
-                    ["hard negatives", m["mine"]["instances"], m["mine"]["rows"],
-                     f"consistency filter {m['mine']['inconsistent']} (the unfiltered ablation keeps them: "
-                     f"{m['mine']['rows_unfiltered']} rows), no negative {m['mine']['no_negative']}; of the unfiltered "
-                     f"rows {m['mine']['mined']} mined from the store, {m['mine']['kept_generated']} the teacher's own"],
+                    mining_row(m["mine"]),
                     ["human control pairs", m["control"]["usable_questions"], m["control"]["rows"],
                      reasons(m["control"]["left_out"])]]),
              "<h2>Training</h2>",
              table(["model", "rows", "task instruction", "steps", "loss first → last", "seconds"],
-                   [[name, t["rows"], "yes" if t["instruction"] else "no", t["steps"],
+                   [[name, t["rows"], {True: "yes", False: "no"}.get(t.get("instruction"), "—"), t["steps"],
                      f"{t['loss_first']:.3f} → {t['loss_last']:.3f}", t["seconds"]]
                     for name, t in trainings.items()])]
     if paths.train.exists():
