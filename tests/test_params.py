@@ -137,6 +137,7 @@ def section_classes() -> dict:
     from synthcraft.methods.embedsdg.pool import PoolParams
     from synthcraft.methods.embedsdg.prompts import EmbedsdgGenerateParams
     from synthcraft.methods.embedsdg.training import StudentParams
+    from synthcraft.methods.embedsdg.fidelity import FidelityParams
     from synthcraft.methods.embgen.budget import EmbgenGenerateParams
     from synthcraft.methods.embgen.corpus import EmbgenCorpusParams
     from synthcraft.methods.embgen.evaluation import EmbgenEvaluateParams
@@ -154,7 +155,7 @@ def section_classes() -> dict:
             "embedder_instances": InstancesParams, "embedder_mine": MineParams, "embedder_train": EmbedderTrainParams,
             "embedder_evaluate": EmbedderEvaluateParams, "embedder_influence": InfluenceParams, "embedsdg_pool": PoolParams,
             "embedsdg_student": (StudentParams, "train"), "embedsdg_embed": EmbedsdgEmbedParams, "embedsdg_regions": RegionsParams,
-            "embedsdg_decode": DecodeParams, "embedsdg_generate": EmbedsdgGenerateParams, "embedsdg_train": (TrainParams, "train"), "embedsdg_evaluate": EmbedsdgEvaluateParams,
+            "embedsdg_decode": DecodeParams, "embedsdg_fidelity": FidelityParams, "embedsdg_generate": EmbedsdgGenerateParams, "embedsdg_train": (TrainParams, "train"), "embedsdg_evaluate": EmbedsdgEvaluateParams,
             "embedsdg_correlation": CorrelationParams, "embgen_corpus": EmbgenCorpusParams, "embgen_extract": EmbgenExtractParams,
             "embgen_structure": EmbgenStructureParams, "embgen_sampling": EmbgenSamplingParams, "embgen_generate": EmbgenGenerateParams,
             "embgen_train": (TrainParams, "train"), "embgen_evaluate": EmbgenEvaluateParams}
