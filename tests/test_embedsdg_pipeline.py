@@ -38,11 +38,16 @@ def metrics(repo, name: str) -> dict:
 def test_embedsdg_pipeline_runs_end_to_end(repo, teacher):
     result = run(repo, "dvc", "repro", PIPELINE)
     assert teacher.missed == 0 and teacher.answered == 6 + 6 + 9
-    steps = ("split", "student", "embed", "regions", "decode", "generate", "filter", "evaluate", "correlation", "report")
+    steps = ("split", "student", "embed", "regions", "decode", "fidelity", "generate", "filter", "evaluate", "correlation",
+             "report")
     assert set(stages(result.stdout)) == {"base", *(f"embedsdg_{s}" for s in steps)} | {
         f"embedsdg_train@{arm}" for arm in ARMS}
     split = metrics(repo, "split.json")
     assert split["pool"] == 48 and split["eval"] == 24 and split["human"] == 8
+    fidelity = metrics(repo, "fidelity.json")   # the identity control: every weighting x prompt x join, 2 seeds each
+    assert fidelity["samples"] == 2 and len(fidelity["settings"]) == 8 and fidelity["best"] in fidelity["settings"]
+    assert all(0 <= s["exact"] <= 1 and 0 <= s["bleu"] <= 100 and 0 <= s["usable"] <= 1 for s in fidelity["settings"].values())
+    assert len((repo / "data/embedsdg/fidelity.jsonl").read_text().splitlines()) == 8 * 2   # every decoding kept
     regions = metrics(repo, "regions.json")
     assert regions["embedsdg_pairs"] == 6 and regions["candidate_cells"] >= 1
     assert (repo / "metrics/embedsdg/grid_density.csv").read_text().startswith("points_in_cell,cells\n")
