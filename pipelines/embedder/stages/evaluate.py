@@ -12,9 +12,10 @@ in data/embedder/eval/. metrics/embedder/evaluate.json holds, per task, each mod
 model's score against chance where the task has one, and every comparison (trained - base,
 human - base, trained - human, trained - no_instruction, trained - unfiltered) with a 95% paired
 bootstrap interval, p-value, minimum detectable difference and the items a 2-point difference
-would need. Models trained behind task instructions read each task's instruction (task.json). A task where every model is at chance
-(its interval against chance holds 0) is reported but left out of the means, so it cannot dilute
-them; the means (all tasks, local, benchmarks) resample the tasks jointly, replicate by replicate.
+would need. Models trained behind task instructions read each task's instruction (task.json). A
+task where every model is at chance (its interval against chance holds 0) is reported but left out
+of the means, so it cannot dilute them; the means (all tasks, local, benchmarks) resample the
+tasks jointly, replicate by replicate.
 """
 import csv
 import logging
