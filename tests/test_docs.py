@@ -214,6 +214,11 @@ def interval(ci: list[float], scale: int = 100, digits: int = 1) -> str:
     return "(" + ", ".join(f"{c * scale:+.{digits}f}".replace("-", "−") for c in ci) + ")"
 
 
+def hundredths(comparison: dict) -> str:
+    """An embedder comparison as the README quotes it: points to two places, then its interval."""
+    return f"{comparison['difference'] * 100:+.2f}".replace("-", "−") + f" {interval(comparison['ci95'], 100, 2)}"
+
+
 def metric(path: str, *keys):
     node = json.loads((REPO / path).read_text())
     for key in keys:
@@ -234,10 +239,8 @@ def headline_figures() -> list[str]:
         f"{points(craft('synthcraft_vs_base')['accuracy_difference'])} {interval(craft('synthcraft_vs_base')['accuracy_difference_ci95'])}",
         f"{points(craft('human_vs_base')['accuracy_difference'])} {interval(craft('human_vs_base')['accuracy_difference_ci95'])}",
         f"{points(synth_human['accuracy_difference'])} {interval(synth_human['accuracy_difference_ci95'])}",
-        *(f"{embedder(pair)['difference'] * 100:+.2f}".replace("-", "−") + f" {interval(embedder(pair)['ci95'], 100, 2)}"
-          for pair in ("trained - base", "human - base")),
-        *(f"{embedder_mean(pair)['difference'] * 100:+.2f}".replace("-", "−") + f" {interval(embedder_mean(pair)['ci95'], 100, 2)}"
-          for pair in ("trained - base", "trained - no_instruction", "trained - unfiltered")),
+        *(hundredths(embedder(pair)) for pair in ("trained - base", "human - base")),
+        *(hundredths(embedder_mean(pair)) for pair in ("trained - base", "trained - no_instruction", "trained - unfiltered")),
         *(f"{points(embedsdg(pair)['accuracy_difference'])} {interval(embedsdg(pair)['accuracy_difference_ci95'])}"
           for pair in ("embedsdg_vs_random_seeds", "human_vs_student", "embedsdg_vs_human")),
         f"{points(embgen['accuracy_difference'])} {interval(embgen['accuracy_difference_ci95'])}",
