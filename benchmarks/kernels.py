@@ -7,7 +7,11 @@ A process fixes its kernels at its first torch operation, so each arm is a child
 - ``portable`` (the default, SYNTHCRAFT_KERNELS=portable): torch's kernels and oneDNN capped at AVX2,
   float32; run on 2 threads and again on 1, since a user's core count must not change the bytes;
 - ``native`` float32 (SYNTHCRAFT_KERNELS=native): the CPU's widest kernels (AVX-512 here);
-- ``native`` bf16, where the CPU has native bf16: what ``bf16: auto`` buys under native kernels.
+- ``native`` bf16, where the CPU has native bf16: what ``bf16: auto`` buys under native kernels;
+- portable with MKL's other reproducible branches: ``MKL_CBWR=AUTO`` (same bytes as the default
+  means MKL ignored the AVX2 branch here: Intel documents branches other than AUTO and COMPATIBLE
+  for Intel CPUs only, so an AMD CPU runs AUTO), and ``MKL_CBWR=COMPATIBLE`` (SSE2, the one branch
+  documented to give the same results on Intel and AMD CPUs alike) with what it costs.
 Each arm embeds the same texts with MiniLM (the ``embed`` stage's encoder) and scores the same
 multiple-choice items with SmolLM2 in every form (the ``evaluate`` stage's scorer). Reported per
 arm: seconds, sha256 of the embeddings and of the scores, and whether they equal the portable
@@ -77,6 +81,8 @@ def main() -> None:
             "native_fp32": (native_kernels_env(), args.threads, False)}
     if cpu_has_bf16():
         arms["native_bf16"] = (native_kernels_env(), args.threads, True)
+    for branch in ("AUTO", "COMPATIBLE"):
+        arms[f"portable_fp32_mkl_{branch.lower()}"] = ({**portable_env, "MKL_CBWR": branch}, args.threads, False)
     results = {name: run_arm(env, threads, args.texts, args.items, bf16) for name, (env, threads, bf16) in arms.items()}
     reference = results["portable_fp32"]
     reference_choices = reference["cloze_choices"]
@@ -88,11 +94,16 @@ def main() -> None:
     native = results["native_fp32"]
     ratios = {"native_fp32_over_portable_fp32_embed_speed": round(reference["embed_s"] / native["embed_s"], 2),
               "native_fp32_over_portable_fp32_score_speed": round(reference["score_s"] / native["score_s"], 2)}
+    compatible = results["portable_fp32_mkl_compatible"]
+    ratios["mkl_compatible_over_portable_fp32_embed_speed"] = round(reference["embed_s"] / compatible["embed_s"], 2)
+    ratios["mkl_compatible_over_portable_fp32_score_speed"] = round(reference["score_s"] / compatible["score_s"], 2)
     if "native_bf16" in results:
         ratios["native_bf16_over_portable_fp32_embed_speed"] = round(reference["embed_s"] / results["native_bf16"]["embed_s"], 2)
         ratios["native_bf16_over_portable_fp32_score_speed"] = round(reference["score_s"] / results["native_bf16"]["score_s"], 2)
+    # MKL honours MKL_CBWR=AVX2 (the default cap) only on Intel CPUs; elsewhere it runs AUTO.
+    mkl_avx2_honoured = not results["portable_fp32_mkl_auto"]["same_embeddings_as_portable"]
     save_and_print({"texts": args.texts, "items": args.items, "threads": args.threads, "arms": results,
-                    "ratios": ratios}, args.out,
+                    "ratios": ratios, "mkl_avx2_branch_honoured": mkl_avx2_honoured}, args.out,
                    f"native fp32 scores {ratios['native_fp32_over_portable_fp32_score_speed']}x as fast as portable "
                    f"fp32; portable gives the same bytes on 1 and {args.threads} threads: "
                    f"{results['portable_fp32_1_thread']['same_embeddings_as_portable'] and results['portable_fp32_1_thread']['same_scores_as_portable']}")

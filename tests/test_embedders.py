@@ -71,9 +71,10 @@ def test_auto_precision_under_native_kernels_picks_bf16_only_when_faithful(tiny_
 
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="the caps are for x86 CPUs")
 def test_torchs_matrix_products_run_mkls_avx2_path_too():
-    """torch's float32 matrix products run in MKL, which ignores torch's own cap: on an Intel host
-    with AVX-512 it wrote other bytes than an AMD one until MKL_CBWR joined the caps. The product
-    must equal the one MKL computes when told by its other switch to use nothing wider than AVX2."""
+    """torch's float32 matrix products run in MKL, which ignores torch's own cap; MKL_CBWR=AVX2 holds
+    it to AVX2 on Intel CPUs (an AMD CPU runs MKL's AUTO branch either way: docs/architecture.md).
+    The product must equal the one MKL computes when told by its other switch to use nothing wider
+    than AVX2."""
     code = ("import hashlib, synthcraft, torch\n"
             "g = torch.Generator().manual_seed(0)\n"
             "a, b = torch.randn(64, 384, generator=g), torch.randn(384, 1536, generator=g)\n"

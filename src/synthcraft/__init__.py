@@ -7,13 +7,15 @@ import platform
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", os.environ["HF_HUB_OFFLINE"])
 
-# Portable CPU kernels by default, so the same params give the same bytes on any x86 CPU: torch's
+# Portable CPU kernels by default, so the same params give the same bytes on any x86 CPU of one vendor: torch's
 # own kernels, oneDNN's and MKL's (torch's matrix products) are held to AVX2, the level every x86-64
 # machine of the last decade runs. Uncapped, AVX-512 machines sum in another order than AVX2 ones
 # and every embedding, adapter and score differs in its last bits (docs/architecture.md, "Same bytes
 # on any CPU"). MKL needs its own switch: with only torch and oneDNN capped, an Intel host still ran
-# MKL's AVX-512 code and wrote another store than an AMD one (2026-12-02). MKL_CBWR=AVX2 is MKL's
-# conditional-numerical-reproducibility mode: one AVX2 code path on Intel and AMD CPUs alike. The cap
+# MKL's AVX-512 code (2026-12-02). MKL_CBWR=AVX2 is MKL's conditional-numerical-reproducibility mode:
+# its AVX2 code path on every Intel CPU. AMD CPUs run MKL's AUTO branch instead (MKL honours AVX2 on
+# Intel only), so Intel and AMD stores still differ in the last bits; MKL_CBWR=COMPATIBLE, set
+# before this import, matches across vendors at twice the cost (docs/architecture.md). The cap
 # costs little in float32; it turns off native bf16, which SYNTHCRAFT_KERNELS=native brings back.
 # Set here, before any torch operation, so every process (stage, Ray worker, DataLoader) inherits it.
 KERNELS_ENV = "SYNTHCRAFT_KERNELS"
