@@ -240,7 +240,7 @@ def headline_figures() -> list[str]:
         f"{points(craft('human_vs_base')['accuracy_difference'])} {interval(craft('human_vs_base')['accuracy_difference_ci95'])}",
         f"{points(synth_human['accuracy_difference'])} {interval(synth_human['accuracy_difference_ci95'])}",
         *(hundredths(embedder(pair)) for pair in ("trained - base", "human - base")),
-        *(hundredths(embedder_mean(pair)) for pair in ("trained - base", "trained - no_instruction", "trained - unfiltered")),
+        *(hundredths(embedder_mean(pair)) for pair in ("trained - base", "trained - instructed", "trained - unfiltered")),
         *(f"{points(embedsdg(pair)['accuracy_difference'])} {interval(embedsdg(pair)['accuracy_difference_ci95'])}"
           for pair in ("embedsdg_vs_random_seeds", "human_vs_student", "embedsdg_vs_human")),
         f"{points(embgen['accuracy_difference'])} {interval(embgen['accuracy_difference_ci95'])}",

@@ -37,7 +37,7 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     assert teacher.missed == 0 and teacher.answered == 8 + 32  # brainstorm + instances
     assert set(stages(result.stdout)) == {  # upstream default stages included
         "prepare", "embed", *(f"embedder_{s}" for s in ("tasks", "benchmarks", "brainstorm", "instances", "mine", "train",
-                                                        "ablation@no_instruction", "ablation@unfiltered", "control",
+                                                        "ablation@instructed", "ablation@unfiltered", "control",
                                                         "train_control", "evaluate", "report"))}
     instances = json.loads((repo / "metrics/embedder/instances.json").read_text())
     assert instances["requests"] == 32 and instances["instances"] + sum(instances["rejected"].values()) == 32
@@ -55,15 +55,16 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     control = json.loads((repo / "metrics/embedder/control.json").read_text())
     assert control["n"] == len(rows) and control["rows"] + control["no_negative"] == len(rows)   # sized by the synthetic set
     report = json.loads((repo / "metrics/embedder/evaluate.json").read_text())
-    assert report["models"] == ["base", "trained", "human", "no_instruction", "unfiltered"]
-    assert report["instructed"] == ["human", "trained", "unfiltered"]   # trained behind instructions; read them
-    assert json.loads((repo / "metrics/embedder/train_no_instruction.json").read_text())["instruction"] is False
+    assert report["models"] == ["base", "trained", "human", "instructed", "unfiltered"]
+    assert report["instructed"] == ["instructed"]   # only the ablation trained behind instructions; it reads them
+    assert json.loads((repo / "metrics/embedder/train_instructed.json").read_text())["instruction"] is True
+    assert json.loads((repo / "metrics/embedder/train.json").read_text())["instruction"] is False
     assert set(report["tasks"]) == {"WikiSentenceRetrieval", "MMLUTopicClassification", "MMLUTopicClustering",
                                     "MMLUAnswerPairs", "STSBenchmark", "Banking77Classification",
                                     "Banking77Clustering", "SciQRetrieval"}
     for task in report["tasks"].values():
         assert -1 <= task["base"] <= 1 and set(task["comparisons"]) == {
-            "trained - base", "human - base", "trained - human", "trained - no_instruction", "trained - unfiltered"}
+            "trained - base", "human - base", "trained - human", "trained - instructed", "trained - unfiltered"}
         for pair, result in task["comparisons"].items():
             a, b = pair.split(" - ")
             assert result["difference"] == pytest.approx(task[a] - task[b], abs=1e-4)
@@ -87,4 +88,4 @@ def test_only_what_changed_reruns(repo):
     # --dry: DVC's decision without retraining what the end-to-end test trained. A dry run lists the
     # stages whose own deps or params changed; embedder_evaluate follows once their outputs change.
     assert sorted(stages(run(repo, "dvc", "repro", "--dry", PIPELINE).stdout)) == [
-        "embedder_ablation@no_instruction", "embedder_ablation@unfiltered", "embedder_train", "embedder_train_control"]
+        "embedder_ablation@instructed", "embedder_ablation@unfiltered", "embedder_train", "embedder_train_control"]

@@ -60,8 +60,8 @@ def test_a_run_with_the_ablations_shows_them(tmp_path):
     shutil.copytree(REPO / "metrics/embedder", metrics)
     mine = json.loads((metrics / "mine.json").read_text())
     (metrics / "mine.json").write_text(json.dumps({**mine, "rows": 618, "rows_unfiltered": 754}))
-    for name, instruction in (("train", True), ("train_control", True), ("train_no_instruction", False),
-                              ("train_unfiltered", True)):
+    for name, instruction in (("train", False), ("train_control", False), ("train_instructed", True),
+                              ("train_unfiltered", False)):
         train = json.loads((REPO / "metrics/embedder/train.json").read_text())
         (metrics / f"{name}.json").write_text(json.dumps({**train, "instruction": instruction}))
     paths = stage.Paths(metrics=metrics, train=tmp_path / "absent.jsonl", card=tmp_path / "absent.json",
@@ -69,5 +69,5 @@ def test_a_run_with_the_ablations_shows_them(tmp_path):
     stage.run(None, paths)
     page = paths.html.read_text()
     assert "the unfiltered ablation keeps them: 754 rows" in page and "<td>618</td>" in page
-    assert "<td>no instruction (ablation)</td><td>" in page and "<td>unfiltered (ablation)</td>" in page
-    assert page.count("<td>yes</td>") == 3 and page.count("<td>no</td>") == 1
+    assert "<td>instructed (ablation)</td><td>" in page and "<td>unfiltered (ablation)</td>" in page
+    assert page.count("<td>yes</td>") == 1 and page.count("<td>no</td>") == 3

@@ -1,5 +1,5 @@
-"""embedder_evaluate: the base embedder, the one trained on synthetic rows, its two ablations (no task
-instruction; no consistency filter) and the human-data control, on the local tasks and the shipped
+"""embedder_evaluate: the base embedder, the one trained on synthetic rows, its two ablations (the
+recipe's task instruction; no consistency filter) and the human-data control, on the local tasks and the shipped
 benchmarks, item by item.
 
     dvc repro pipelines/embedder/dvc.yaml:embedder_evaluate
@@ -10,7 +10,7 @@ mteb runs every task folder in data/embedder/mteb_tasks/ (local) and data/embedd
 each model; its result JSON lands in metrics/embedder/mteb/<model>/ (git-tracked), its predictions
 in data/embedder/eval/. metrics/embedder/evaluate.json holds, per task, each model's score, each
 model's score against chance where the task has one, and every comparison (trained - base,
-human - base, trained - human, trained - no_instruction, trained - unfiltered) with a 95% paired
+human - base, trained - human, trained - instructed, trained - unfiltered) with a 95% paired
 bootstrap interval, p-value, minimum detectable difference and the items a 2-point difference
 would need. Models trained behind task instructions read each task's instruction (task.json). A
 task where every model is at chance (its interval against chance holds 0) is reported but left out
@@ -31,9 +31,9 @@ from synthcraft.methods.embedder.training import EmbedderTrainParams
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
 
-# trained - no_instruction and trained - unfiltered: what the recipe's instruction and its
-# consistency filter each add, on the same teacher data.
-PAIRS = (("trained", "base"), ("human", "base"), ("trained", "human"), ("trained", "no_instruction"),
+# trained - instructed and trained - unfiltered: what bare queries (over the recipe's instruction)
+# and the consistency filter each add, on the same teacher data.
+PAIRS = (("trained", "base"), ("human", "base"), ("trained", "human"), ("trained", "instructed"),
          ("trained", "unfiltered"))
 
 
@@ -43,7 +43,7 @@ class Paths:
     benchmarks: Optional[Path] = Path("data/embedder/benchmarks")
     model: Path = Path("models/embedder")
     control: Optional[Path] = Path("models/embedder-human")
-    no_instruction: Optional[Path] = Path("models/embedder-no_instruction")   # the ablations (embedder_ablation)
+    instructed: Optional[Path] = Path("models/embedder-instructed")   # the ablations (embedder_ablation)
     unfiltered: Optional[Path] = Path("models/embedder-unfiltered")
     results: Path = Path("metrics/embedder/mteb")
     predictions: Path = Path("data/embedder/eval")
@@ -95,13 +95,13 @@ def compare(scores: dict, items: dict, groups: dict[Path, str], resamples: int) 
 def run(params, paths: Paths) -> dict:
     groups = task_folders(paths)
     models = {"base": params.embedder_train.base_model, "trained": str(paths.model)}
-    for name, path in (("human", paths.control), ("no_instruction", paths.no_instruction), ("unfiltered", paths.unfiltered)):
+    for name, path in (("human", paths.control), ("instructed", paths.instructed), ("unfiltered", paths.unfiltered)):
         if path is not None:
             models[name] = str(path)
-    # A model reads the tasks' instructions when it was trained behind them: MiniLM (base) and the
-    # no_instruction ablation never were.
-    instructed = frozenset(m for m in ("trained", "human", "unfiltered") if m in models) \
-        if params.embedder_train.instruction else frozenset()
+    # A model reads the tasks' instructions when it was trained behind them: the instructed ablation
+    # always, the others when embedder_train.instruction is on; MiniLM (base) never was.
+    followers = ("trained", "human", "unfiltered", "instructed") if params.embedder_train.instruction else ("instructed",)
+    instructed = frozenset(m for m in followers if m in models)
     outcome = evaluate_models(models, list(groups), paths.predictions, paths.results, params.embedder_evaluate, instructed)
     report = compare(outcome["scores"], outcome["items"], groups, params.embedder_evaluate.bootstrap_resamples)
     report["instructed"] = sorted(instructed)

@@ -20,7 +20,7 @@ from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
 VERDICT_TASK = "SciQRetrieval"
-TRAININGS = (("trained (synthetic)", "train"), ("no instruction (ablation)", "train_no_instruction"),
+TRAININGS = (("trained (synthetic)", "train"), ("instructed (ablation)", "train_instructed"),
              ("unfiltered (ablation)", "train_unfiltered"), ("human control", "train_control"))
 COMPARISON_HEADER = ["comparison", "Δ score (×100)", "95% CI", "p", "detectable (×100)", "items"]
 

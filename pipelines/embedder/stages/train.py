@@ -4,11 +4,12 @@
     dvc exp run -S embedder_train.loss=cached_mnrl -S embedder_train.batch_size=256 pipelines/embedder/dvc.yaml
     dvc exp run -S embedder_train.method=lora pipelines/embedder/dvc.yaml
     python pipelines/embedder/stages/train.py --data data/embedder/train.jsonl --out models/embedder
-    python pipelines/embedder/stages/train.py --instruction off --out models/embedder-no-instruction  # the ablation
+    python pipelines/embedder/stages/train.py --instruction on --out models/embedder-instructed  # the ablation
 
-Each query is trained behind its task's instruction unless ``embedder_train.instruction`` is false;
-``--instruction on|off`` overrides it for one run (the embedder_ablation stages train the recipe's
-data without instructions, and its data without the consistency filter, beside the recipe).
+Each query is trained bare unless ``embedder_train.instruction`` is true (the recipe's task
+instruction before it); ``--instruction on|off`` overrides it for one run (the embedder_ablation
+stages train the same data behind the recipe's instructions, and the data without the consistency
+filter, beside the default).
 Writes models/embedder/ (a sentence-transformers folder: `dvc exp run -S embed.model=models/embedder`
 re-embeds the corpus with it), metrics with the loss curve, and the loss CSV for `dvc plots`.
 """
