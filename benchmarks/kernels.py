@@ -91,15 +91,11 @@ def main() -> None:
         result["same_scores_as_portable"] = result["score_sha256"] == reference["score_sha256"]
         agree = sum(a == b for a, b in zip(result.pop("cloze_choices"), reference_choices))
         result["cloze_choice_agreement_with_portable"] = round(agree / args.items, 4)
-    native = results["native_fp32"]
-    ratios = {"native_fp32_over_portable_fp32_embed_speed": round(reference["embed_s"] / native["embed_s"], 2),
-              "native_fp32_over_portable_fp32_score_speed": round(reference["score_s"] / native["score_s"], 2)}
-    compatible = results["portable_fp32_mkl_compatible"]
-    ratios["mkl_compatible_over_portable_fp32_embed_speed"] = round(reference["embed_s"] / compatible["embed_s"], 2)
-    ratios["mkl_compatible_over_portable_fp32_score_speed"] = round(reference["score_s"] / compatible["score_s"], 2)
-    if "native_bf16" in results:
-        ratios["native_bf16_over_portable_fp32_embed_speed"] = round(reference["embed_s"] / results["native_bf16"]["embed_s"], 2)
-        ratios["native_bf16_over_portable_fp32_score_speed"] = round(reference["score_s"] / results["native_bf16"]["score_s"], 2)
+    ratios = {}
+    for label, arm in (("native_fp32", "native_fp32"), ("mkl_compatible", "portable_fp32_mkl_compatible"),
+                       ("native_bf16", "native_bf16")):
+        for part in ("embed", "score") if arm in results else ():
+            ratios[f"{label}_over_portable_fp32_{part}_speed"] = round(reference[f"{part}_s"] / results[arm][f"{part}_s"], 2)
     # MKL honours MKL_CBWR=AVX2 (the default cap) only on Intel CPUs; elsewhere it runs AUTO.
     mkl_avx2_honoured = not results["portable_fp32_mkl_auto"]["same_embeddings_as_portable"]
     save_and_print({"texts": args.texts, "items": args.items, "threads": args.threads, "arms": results,
