@@ -41,6 +41,7 @@ from synthcraft.evaluation.runner import run_models
 from synthcraft.evaluation.seeds import add_seed_summaries, model_runs
 from synthcraft.evaluation.summaries import Scored, accuracy, accuracy_by_subject, set_report
 from synthcraft.files import atomic_write_text, read_jsonl, write_jsonl
+from synthcraft.params import load_section
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks import TaskParams
@@ -56,6 +57,8 @@ class Paths:
     items: Path = Path("metrics/eval_items.csv")        # per item x model: choice, rank, log-prob per form
     answers: Path = Path("metrics/eval_answers.jsonl")  # open sets: per item x model: answer, scores, verdict
     judge_cache: Path = Path("cache/judge")             # resumable judge requests (not a DVC output)
+    section: Path = Path("evaluate")   # the params section (a name, not a file): another one holds only its changes
+                                       # to evaluate: (the study's study_evaluate: its models)
 
 
 def run(params, paths: Paths) -> dict:
@@ -169,7 +172,11 @@ def item_table(results: dict[str, dict[str, Scored]], forms: list[str]) -> str:
 
 def main() -> None:
     setup_logging()
-    run(load_params(task=TaskParams, evaluate=EvaluateParams, judge=JudgeParams), parse_paths(Paths, __doc__))
+    paths = parse_paths(Paths, __doc__)
+    section = str(paths.section)
+    params = load_params(task=TaskParams, judge=JudgeParams)
+    params.evaluate = load_section(section, EvaluateParams, base=None if section == "evaluate" else "evaluate")
+    run(params, paths)
 
 
 if __name__ == "__main__":

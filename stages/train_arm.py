@@ -9,7 +9,9 @@
 The recipe is the ``train:`` section with the ``--recipe`` section's keys on top (the method's
 changes only: epochs, batch, length), so an edit to ``train`` reaches every method's arms unless
 the method overrides that key in plain sight; dvc.yaml lists both sections. Writes the adapter,
-``<metrics>/<arm>.json`` and the loss curve ``<metrics>/<arm>_loss.csv``.
+``<metrics>/<arm>.json`` and the loss curve ``<metrics>/<arm>_loss.csv``; with the recipe's
+``repeat_seeds``, the same training again per seed inside the adapter (``seeds/seed-<n>/``), which
+evaluation scores as ``<arm>@seed<n>``.
 """
 import logging
 import shutil
@@ -21,7 +23,7 @@ from types import SimpleNamespace
 from synthcraft.params import load_section
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths, write_metrics
-from synthcraft.training import RECIPE_BASE, TrainParams, load_examples, train_lora
+from synthcraft.training import RECIPE_BASE, TrainParams, load_examples, train_with_repeats
 
 
 @dataclass
@@ -38,8 +40,8 @@ def run(params, paths: Paths) -> dict:
     arm = str(paths.arm)
     examples = load_examples(paths.data / f"{arm}.jsonl")
     shutil.rmtree(paths.out, ignore_errors=True)
-    stats = train_lora(paths.base, examples, paths.out, params.recipe, base_name=str(paths.base),
-                       loss_csv=paths.metrics / f"{arm}_loss.csv")
+    stats = train_with_repeats(paths.base, examples, paths.out, params.recipe, base_name=str(paths.base),
+                               loss_csv=paths.metrics / f"{arm}_loss.csv")
     write_metrics(paths.metrics / f"{arm}.json", {"arm": arm, **stats})
     logging.info("%s: %s", arm, stats)
     return stats

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -177,3 +177,19 @@ def train_lora(base_dir: str | Path, examples: list[list[dict] | dict], out_dir:
     return {"examples": len(rows), "steps": trainer.state.global_step, "train_loss": round(result.training_loss, 5),
             "first_loss": history[0]["loss"] if history else None, "last_loss": history[-1]["loss"] if history else None,
             "seconds": round(result.metrics.get("train_runtime", 0.0), 1), "bf16": args.bf16}
+
+
+def train_with_repeats(base_dir: str | Path, examples: list, out_dir: str | Path, params: TrainParams, base_name: str,
+                       loss_csv: str | Path) -> dict:
+    """``train_lora`` with ``params.seed``, then again per seed of ``params.repeat_seeds`` into
+    ``repeat_dir(out_dir, seed)`` (its loss curve beside it); the stats of each repeat under
+    ``repeat_seeds``."""
+    stats = train_lora(base_dir, examples, out_dir, params, base_name=base_name, loss_csv=loss_csv)
+    if params.repeat_seeds:
+        stats["repeat_seeds"] = {}
+        for seed in params.repeat_seeds:
+            out = repeat_dir(out_dir, seed)
+            run = train_lora(base_dir, examples, out, replace(params, seed=seed, repeat_seeds=[]), base_name=base_name,
+                             loss_csv=out / "loss.csv")
+            stats["repeat_seeds"][str(seed)] = {key: run[key] for key in ("train_loss", "first_loss", "last_loss", "seconds")}
+    return stats

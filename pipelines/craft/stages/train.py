@@ -21,7 +21,7 @@ from synthcraft.fewshots import load_fewshots, training_examples
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.tasks import TaskParams
-from synthcraft.training import FewshotTrainParams, TrainParams, load_examples, repeat_dir, train_lora
+from synthcraft.training import FewshotTrainParams, TrainParams, load_examples, train_with_repeats
 
 
 @dataclass
@@ -45,18 +45,9 @@ def run(params, paths: Paths) -> dict:
         examples = load_examples(paths.data)
     else:
         raise SystemExit("train: give --data (a training JSONL) or --fewshots (a few-shot file)")
-    stats = train_lora(paths.base, examples, paths.out, train, base_name=str(paths.base), loss_csv=paths.loss_csv)
+    stats = train_with_repeats(paths.base, examples, paths.out, train, base_name=str(paths.base), loss_csv=paths.loss_csv)
     logging.info("trained %s on %d examples: loss %.4f -> %.4f in %.0fs", paths.out, stats["examples"],
                  stats["first_loss"] or 0, stats["last_loss"] or 0, stats["seconds"])
-    if train.repeat_seeds:
-        stats["repeat_seeds"] = {}
-        for seed in train.repeat_seeds:
-            out = repeat_dir(paths.out, seed)
-            run_stats = train_lora(paths.base, examples, out, dataclasses.replace(train, seed=seed, repeat_seeds=[]),
-                                   base_name=str(paths.base), loss_csv=out / "loss.csv")
-            stats["repeat_seeds"][str(seed)] = {key: run_stats[key] for key in ("train_loss", "first_loss", "last_loss",
-                                                                                "seconds")}
-            logging.info("repeat with seed %d: loss %.4f", seed, run_stats["train_loss"])
     write_metrics(paths.metrics, stats)
     return stats
 

@@ -1,0 +1,80 @@
+"""The head-to-head study end to end under DVC, in a temporary git repo, on the tiny profile
+(profiles/study-tiny.yaml: 600 Wikipedia summaries, 3 SciQ few-shots, 600 teacher tokens per
+generative arm, two training seeds per arm, 24 evaluation items).
+
+The teacher's replies are SmolLM2's, recorded (tests/data/recorded/study-tiny.jsonl) and played
+back through the real ``openai`` backend (tests/replay_teacher.py), so the test does not depend on
+the CPU's llama.cpp kernels."""
+import json
+
+import pytest
+import yaml
+
+from conftest import REPO, git_repo, method_repo, ran_stages, recorded_teacher, run, teach_from
+from synthcraft.study import ARMS, BASE, GENERATIVE, HUMAN, RANDOM, TRAINED
+
+pytestmark = pytest.mark.slow
+PIPELINE = "pipelines/study/dvc.yaml"
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    with recorded_teacher("study-tiny") as replay:
+        yield replay
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory, teacher):
+    return teach_from(method_repo(git_repo(tmp_path_factory.mktemp("study")), "study-tiny"), teacher)
+
+
+def metrics(repo, name: str) -> dict:
+    return json.loads((repo / "metrics/study" / name).read_text())
+
+
+def test_study_arm_lists_match_the_package():
+    spec = yaml.safe_load((REPO / PIPELINE).read_text())
+    lists = {key: value for entry in spec["vars"] if isinstance(entry, dict) for key, value in entry.items()}
+    assert tuple(lists["generative"]) == GENERATIVE and tuple(lists["trained"]) == TRAINED
+    assert {name: stage["foreach"] for name, stage in spec["stages"].items() if "foreach" in stage} == {
+        "study_generate": "${generative}", "study_train": "${trained}"}
+
+
+def test_study_runs_end_to_end(repo, teacher):
+    result = run(repo, "dvc", "repro", PIPELINE)
+    assert teacher.missed == 0 and teacher.answered >= 2
+    ran = {name.split(":")[-1] for name in ran_stages(result.stdout)}
+    assert ran == {"prepare", "embed", "base", "study_fewshots", "study_human", "study_evaluate", "study_report"} | {
+        f"study_generate@{arm}" for arm in GENERATIVE} | {f"study_train@{arm}" for arm in TRAINED}
+
+    shots = metrics(repo, "fewshots.json")
+    assert shots["fewshots"] == 3 and all(i.startswith("sciq-validation") for i in shots["ids"])
+    for arm in GENERATIVE:   # one budget, spent by each arm's own stream
+        spend = metrics(repo, f"generate/{arm}.json")
+        assert spend["budget_tokens"] == 600 and spend["kept_tokens_out"] <= 600 and spend["reached_budget"]
+        assert spend["selection"]["method"] == arm and spend["samples_per_s"] > 0
+        assert spend["rows"] + sum(v for k, v in spend["funnel"].items() if isinstance(v, int) and k not in
+                                   ("retrieved", "available")) == spend["kept_requests"]
+    craft_rows = (repo / "data/study/train/craft.jsonl").read_text().splitlines()
+    assert metrics(repo, "human.json")["n"] == len(craft_rows) >= 1   # the control matches the craft arm's size
+    for arm in TRAINED:                  # one recipe, two seeds each
+        train = metrics(repo, f"train/{arm}.json")
+        assert set(train["repeat_seeds"]) == {"1"}
+        assert (repo / f"models/study/{arm}/seeds/seed-1/adapter_config.json").exists()
+
+    study = metrics(repo, "study.json")
+    assert set(study["sets"]) == {"sciq", "mmlu_bio", "mmlu_control"}
+    sciq = study["sets"]["sciq"][study["primary"]]
+    assert sciq["items"] == 12 and set(sciq["accuracy"]) == set(ARMS)
+    assert all(len(sciq["accuracy"][arm]["per_seed"]) == (1 if arm == BASE else 2) for arm in ARMS)
+    assert set(sciq[f"vs_{RANDOM}"]) == set(ARMS) - {RANDOM} and set(sciq[f"vs_{HUMAN}"]) == set(ARMS) - {HUMAN}
+    for r in sciq[f"vs_{RANDOM}"].values():
+        assert r["ci95"][0] <= r["difference"] <= r["ci95"][1] and 0 <= r["mcnemar_p"] <= 1
+    assert set(sciq["gap_recovered"]) == {"fewshot", *GENERATIVE}
+    forest = (repo / "metrics/study/forest.csv").read_text().splitlines()
+    assert forest[0] == "set,form,arm,difference,ci_low,ci_high,mcnemar_p" and len(forest) == 1 + 3 * (len(ARMS) - 1)
+    assert (repo / "reports/study_forest.png").read_bytes().startswith(b"\x89PNG")
+    assert "<h1>Head-to-head study</h1>" in (repo / "reports/study.html").read_text()
+
+    again = run(repo, "dvc", "repro", PIPELINE)    # nothing changed: nothing runs
+    assert ran_stages(again.stdout) == []
