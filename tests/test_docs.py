@@ -235,6 +235,7 @@ def headline_figures() -> list[str]:
     embgen = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "embgen_vs_one_doc", "seen")
     embgen_control = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "human_vs_no_aug", "seen")
     synth_human = craft("synthcraft_vs_human")
+    study = lambda arm, other: metric("metrics/study/study.json", "sets", "sciq", "cloze_norm", f"vs_{other}", arm)
     return [
         f"{points(craft('synthcraft_vs_base')['accuracy_difference'])} {interval(craft('synthcraft_vs_base')['accuracy_difference_ci95'])}",
         f"{points(craft('human_vs_base')['accuracy_difference'])} {interval(craft('human_vs_base')['accuracy_difference_ci95'])}",
@@ -245,6 +246,8 @@ def headline_figures() -> list[str]:
           for pair in ("embedsdg_vs_random_seeds", "human_vs_student", "embedsdg_vs_human")),
         f"{points(embgen['accuracy_difference'])} {interval(embgen['accuracy_difference_ci95'])}",
         f"{points(embgen_control['accuracy_difference'])} {interval(embgen_control['accuracy_difference_ci95'])}",
+        *(f"{points(study(arm, other)['difference'])} {interval(study(arm, other)['ci95'])}"
+          for arm, other in (("human", "base"), ("craft", "random"), ("craft", "base"))),
     ]
 
 

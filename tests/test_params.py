@@ -144,6 +144,7 @@ def section_classes() -> dict:
     from synthcraft.methods.embgen.extraction import EmbgenExtractParams
     from synthcraft.methods.embgen.samplers import EmbgenSamplingParams
     from synthcraft.methods.embgen.structure import EmbgenStructureParams
+    from synthcraft.study import StudyParams
     from synthcraft.tasks import TaskParams
     from synthcraft.training import FewshotTrainParams, TrainParams
 
@@ -158,7 +159,8 @@ def section_classes() -> dict:
             "embedsdg_decode": DecodeParams, "embedsdg_fidelity": FidelityParams, "embedsdg_generate": EmbedsdgGenerateParams, "embedsdg_train": (TrainParams, "train"), "embedsdg_evaluate": EmbedsdgEvaluateParams,
             "embedsdg_correlation": CorrelationParams, "embgen_corpus": EmbgenCorpusParams, "embgen_extract": EmbgenExtractParams,
             "embgen_structure": EmbgenStructureParams, "embgen_sampling": EmbgenSamplingParams, "embgen_generate": EmbgenGenerateParams,
-            "embgen_train": (TrainParams, "train"), "embgen_evaluate": EmbgenEvaluateParams}
+            "embgen_train": (TrainParams, "train"), "embgen_evaluate": EmbgenEvaluateParams, "study": StudyParams,
+            "study_train": (TrainParams, "train"), "study_evaluate": (EvaluateParams, "evaluate")}
 
 
 def load(name, spec, path):
@@ -192,7 +194,7 @@ def test_repo_params_parse():
     assert not parsed["judge"].enabled and parsed["train"].repeat_seeds == []
 
 
-@pytest.mark.parametrize("profile", ["tiny", "openqa", "embedder-tiny", "embedsdg-tiny", "embgen-tiny"])
+@pytest.mark.parametrize("profile", ["tiny", "openqa", "embedder-tiny", "embedsdg-tiny", "embgen-tiny", "study-tiny"])
 def test_profiles_apply_and_parse(profile, tmp_path):
     """Each profile, applied the way scripts/exp_profile.py passes it to `dvc exp run` (leaf
     overrides, new keys added whole), gives params every section of which parses."""

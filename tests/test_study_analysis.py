@@ -59,6 +59,7 @@ def test_set_summary_compares_every_arm_with_random_and_human():
     summary = set_summary(scores(), [BASE, HUMAN, RANDOM, "craft"], RANDOM, resamples=300)
     assert summary["items"] == 400
     assert set(summary["vs_random"]) == {BASE, HUMAN, "craft"} and set(summary["vs_human"]) == {BASE, RANDOM, "craft"}
+    assert set(summary["vs_base"]) == {HUMAN, RANDOM, "craft"} and summary["vs_base"][HUMAN]["ci95"][0] > 0
     assert set(summary["gap_recovered"]) == {RANDOM, "craft"}
     assert len(summary["accuracy"][BASE]["per_seed"]) == 1 and len(summary["accuracy"]["craft"]["per_seed"]) == 2
 

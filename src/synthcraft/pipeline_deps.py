@@ -138,7 +138,7 @@ def _load_script(script: Path):
 
 def _params_loaded(script: Path) -> set[str]:
     """The params sections ``script`` reads: the keywords of its ``load_params(...)`` calls, and the
-    base section under any ``name=(Cls, RECIPE_BASE)`` keyword."""
+    base section under any ``name=(Cls, "base")`` keyword (RECIPE_BASE where it is not a literal)."""
     from synthcraft.training import RECIPE_BASE
 
     names = set()
@@ -148,7 +148,8 @@ def _params_loaded(script: Path) -> set[str]:
                 if k.arg and k.arg != "path":
                     names.add(k.arg)
                     if isinstance(k.value, ast.Tuple):
-                        names.add(RECIPE_BASE)
+                        base = k.value.elts[1] if len(k.value.elts) > 1 else None
+                        names.add(base.value if isinstance(base, ast.Constant) else RECIPE_BASE)
     return names
 
 
@@ -158,7 +159,10 @@ def _params_loaded(script: Path) -> set[str]:
 # dep: a resumed re-run rewrites its timings while the data stay byte-identical, and the data (the
 # deps) change whenever what the card quotes does.
 UNTRACKED_FIELDS = {"work", "parts", "judge_cache", "spend"}
-NAME_FIELDS = {"arm", "cell", "recipe", "instruction"}   # flags that name a choice, not a file
+NAME_FIELDS = {"arm", "cell", "recipe", "instruction", "section"}   # flags that name a choice, not a file
+# Flags naming the params section a shared stage reads, on top of a base section it always reads:
+# stages/train_arm.py --recipe (on train), stages/evaluate.py --section (on evaluate).
+SECTION_FIELDS = {"recipe": "train", "section": "evaluate"}
 # Params sections a stage may read without listing them: `ray` says where work runs, never what it
 # produces (README, "Ray"); CRAFT's train stage reads `train_fewshot` only under --fewshots, which
 # only the train_fewshot stage passes (and lists it).
@@ -186,7 +190,6 @@ def contract_errors(root: str | Path = ".") -> list[str]:
 
     from synthcraft.generation import TEACHER_KEYS
     from synthcraft.stage import parse_paths
-    from synthcraft.training import RECIPE_BASE
 
     root = Path(root).resolve()
     errors: list[str] = []
@@ -228,8 +231,9 @@ def contract_errors(root: str | Path = ".") -> list[str]:
                     if not any(out == p or out.startswith(p + "/") or p.startswith(out + "/") for p in fields.values()):
                         errors.append(f"{name}: {out} is an out but no Paths field writes it")
                 loaded = _params_loaded(script)
-                if getattr(paths, "recipe", None) is not None:  # stages/train_arm.py: --recipe on top of train
-                    loaded |= {str(paths.recipe), RECIPE_BASE}
+                for field, base in SECTION_FIELDS.items():
+                    if getattr(paths, field, None) is not None:
+                        loaded |= {str(getattr(paths, field)), base}
                 exempt = {s for s, only in UNLISTED_SECTIONS.items() if only in (None, rel(script))}
                 for section in sorted(loaded - listed - exempt):
                     errors.append(f"{name}: loads params section {section!r}, which its params do not list")

@@ -5,8 +5,8 @@
     xdg-open reports/study.html
 
 From the shared evaluator's per-item scores (every arm, every training seed; synthcraft.study.analysis):
-per set and form, each arm's accuracy (mean over seeds, and per seed), each arm against random and
-against human (paired bootstrap on items, McNemar, the test across seeds, the minimum detectable
+per set and form, each arm's accuracy (mean over seeds, and per seed), each arm against base, random
+and human (paired bootstrap on items, McNemar, the test across seeds, the minimum detectable
 difference) and the gap recovered, (arm - base) / (human - base). With each generative arm's spend
 (samples and output tokens kept, samples/s, tokens/s) and each arm's training rows. Writes
 metrics/study/study.json, the forest plot's rows (metrics/study/forest.csv: arm - random, primary
@@ -126,7 +126,7 @@ def run(params, paths: Paths) -> dict:
                for set_name, by_form in correct.items()}
     spend = spend_of(paths.metrics)
     # The study can tell methods apart only where human data clearly beats base (issue 27's check).
-    separates = {s: summary[s][p.primary][f"vs_{HUMAN}"][BASE]["ci95"][1] < 0 for s in summary}
+    separates = {s: summary[s][p.primary][f"vs_{BASE}"][HUMAN]["ci95"][0] > 0 for s in summary}
     metrics = {"primary": p.primary, "budget_tokens": params.study.budget_tokens, "control_separates": separates,
                "spend": spend, "sets": summary}
     write_metrics(paths.metrics / "study.json", metrics)

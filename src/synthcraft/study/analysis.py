@@ -58,7 +58,8 @@ def compare(correct: dict[str, np.ndarray], arm: str, other: str, resamples: int
     mine = [per_run[r] for r in runs_of(arm, correct)]
     theirs = [per_run[r] for r in runs_of(other, correct)]
     seeds = across_seeds(mine, theirs[0] if len(theirs) == 1 else theirs, paired=len(theirs) == len(mine))
-    return {"difference": round(float((a - b).mean()), 4), "ci95": [round(low, 4), round(high, 4)],
+    # + 0.0: a difference that rounds to zero reads 0.0, not -0.0
+    return {"difference": round(float((a - b).mean()), 4) + 0.0, "ci95": [round(low, 4) + 0.0, round(high, 4) + 0.0],
             "mcnemar_p": round(mcnemar_exact(only_a, only_b), 6), "only_first_right": only_a, "only_second_right": only_b,
             "across_seeds": seeds, "minimum_detectable_difference": round(minimum_detectable_difference(a, b), 4)}
 
@@ -80,14 +81,15 @@ def gap_recovered(correct: dict[str, np.ndarray], arm: str, resamples: int, seed
 
 
 def set_summary(correct: dict[str, np.ndarray], arms: list[str], reference: str, resamples: int) -> dict:
-    """One set and form: accuracy per arm (mean over seeds and per seed), every arm against the
-    reference (random) and against human, and each arm's gap recovered."""
-    out = {"items": int(len(correct[BASE])), "accuracy": {}, f"vs_{reference}": {}, f"vs_{HUMAN}": {}, "gap_recovered": {}}
+    """One set and form: accuracy per arm (mean over seeds and per seed), every arm against base,
+    against the reference (random) and against human, and each arm's gap recovered."""
+    out = {"items": int(len(correct[BASE])), "accuracy": {}, f"vs_{BASE}": {}, f"vs_{reference}": {}, f"vs_{HUMAN}": {},
+           "gap_recovered": {}}
     for arm in arms:
         runs = runs_of(arm, correct)
         out["accuracy"][arm] = {"mean": round(float(seed_mean(correct, arm).mean()), 4),
                                 "per_seed": [round(float(correct[r].mean()), 4) for r in runs]}
-        for other in (reference, HUMAN):
+        for other in (BASE, reference, HUMAN):
             if other != arm:
                 out[f"vs_{other}"][arm] = compare(correct, arm, other, resamples)
         if arm not in (BASE, HUMAN):
