@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from synthcraft.control import ControlParams, human_samples
+from synthcraft.control import ControlParams, answer_letters, human_samples, training_rows
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
@@ -40,13 +40,11 @@ def run(params, paths: Paths) -> dict:
     except ValueError as err:
         raise SystemExit(f"control: {err}") from None
     paths.out.mkdir(parents=True, exist_ok=True)
-    write_jsonl(paths.out / "train.jsonl", [{"id": s["id"], **task.task_type.example(s, task.supervision)}
-                                            for s in samples])
+    write_jsonl(paths.out / "train.jsonl", training_rows(samples, task))
     metrics = {"source": p.path, "n": n, "n_from": "control.n" if p.n is not None else str(paths.size_of),
                "seed": p.seed, "task_type": task.type, "supervision": task.supervision}
-    if task.type == "mcqa":   # the answer key's letters: a control that teaches one letter would show here
-        metrics["answer_letters"] = {letter: sum(s["answer"] == letter for s in samples)
-                                     for letter in sorted({s["answer"] for s in samples})}
+    if task.type == "mcqa":
+        metrics["answer_letters"] = answer_letters(samples)
     metrics["seconds"] = round(time.perf_counter() - started, 1)
     write_metrics(paths.metrics, metrics)
     logging.info("control: %d items from %s (%s supervision)", n, p.path, task.supervision)

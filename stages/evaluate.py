@@ -24,8 +24,6 @@ the reference-based judge's four ratings and binary accuracy, each model against
 reference with paired bootstrap intervals (McNemar for binary accuracy). Every answer, its scores
 and its verdict land in metrics/eval_answers.jsonl; judge requests resume from cache/judge/.
 """
-import csv
-import io
 import logging
 import time
 from dataclasses import dataclass
@@ -40,7 +38,7 @@ from synthcraft.evaluation.openended import Answered, answer_rows, judge_answers
 from synthcraft.evaluation.runner import run_models
 from synthcraft.evaluation.seeds import add_seed_summaries, model_runs
 from synthcraft.evaluation.summaries import Scored, accuracy, accuracy_by_subject, set_report
-from synthcraft.files import atomic_write_text, read_jsonl, write_jsonl
+from synthcraft.files import atomic_write_text, csv_text, read_jsonl, write_jsonl
 from synthcraft.params import load_section
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths, write_metrics
@@ -119,14 +117,6 @@ def contamination_by_model(models: dict[str, str], eval_texts: list[str]) -> dic
     """5-gram overlap of each adapter's training data with the evaluation texts (CRAFT 5.3)."""
     return {name: contamination([training_text(row) for row in read_jsonl(Path(adapter) / TRAINING_DATA)], eval_texts)
             for name, adapter in models.items()}
-
-
-def csv_text(header: list[str], rows) -> str:
-    table = io.StringIO()
-    writer = csv.writer(table, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return table.getvalue()
 
 
 def subject_table(results: dict[str, dict[str, Scored]], form: str) -> str:

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from synthcraft.backends.base import GenerationRequest, GenerationResult
-from synthcraft.methods.embgen.budget import EmbgenGenerateParams, qa_pairs, run_to_budget
+from synthcraft.budget import run_to_budget
+from synthcraft.methods.embgen.budget import EmbgenGenerateParams, qa_pairs
 
 
 class CountingTeacher:

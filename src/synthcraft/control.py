@@ -45,3 +45,13 @@ def human_samples(params: ControlParams, n: int, task: TaskParams) -> list[dict]
     random.Random(params.seed).shuffle(order)
     source = Path(params.path)
     return [{"id": f"{source.parent.name}-{source.stem}-{i:05d}", **items[i]} for i in order[:n]]
+
+
+def training_rows(samples: list[dict], task: TaskParams) -> list[dict]:
+    """What train loads: each sample's id and its training example in ``task.supervision``'s form."""
+    return [{"id": s["id"], **task.task_type.example(s, task.supervision)} for s in samples]
+
+
+def answer_letters(samples: list[dict]) -> dict[str, int]:
+    """How often each answer letter is the key: a control that teaches one letter shows here."""
+    return {letter: sum(s["answer"] == letter for s in samples) for letter in sorted({s["answer"] for s in samples})}

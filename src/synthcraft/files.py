@@ -2,8 +2,10 @@
 (which also refuses a shipped file that no longer matches its provenance line)."""
 from __future__ import annotations
 
+import csv
 import fcntl
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -35,6 +37,16 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None], *, fsync:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def csv_text(header: list[str], rows: Iterable) -> str:
+    """A CSV table as text: the header, then the rows; "\n" line ends, so the bytes are the same on
+    every OS (DVC hashes them)."""
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return table.getvalue()
 
 
 def atomic_write_text(path: str | Path, text: str, *, fsync: bool = False) -> None:

@@ -6,15 +6,13 @@ Batches are padded to their longest example (measured on SmolLM2: 5.2 s/step and
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 
-from synthcraft.files import atomic_write_text, read_jsonl, write_jsonl
+from synthcraft.files import atomic_write_text, csv_text, read_jsonl, write_jsonl
 from synthcraft.runtime import pick_device, use_bf16
 
 TRAINING_DATA = "training_data.jsonl"
@@ -169,11 +167,8 @@ def train_lora(base_dir: str | Path, examples: list[list[dict] | dict], out_dir:
         config["target_modules"] = sorted(config["target_modules"])
     atomic_write_text(config_path, json.dumps(config, indent=2))
     history = [h for h in trainer.state.log_history if "loss" in h]
-    table = io.StringIO()
-    writer = csv.writer(table, lineterminator="\n")
-    writer.writerow(["step", "loss", "learning_rate"])
-    writer.writerows([h["step"], round(h["loss"], 5), h.get("learning_rate")] for h in history)
-    atomic_write_text(loss_csv, table.getvalue())
+    atomic_write_text(loss_csv, csv_text(["step", "loss", "learning_rate"],
+                                         ([h["step"], round(h["loss"], 5), h.get("learning_rate")] for h in history)))
     return {"examples": len(rows), "steps": trainer.state.global_step, "train_loss": round(result.training_loss, 5),
             "first_loss": history[0]["loss"] if history else None, "last_loss": history[-1]["loss"] if history else None,
             "seconds": round(result.metrics.get("train_runtime", 0.0), 1), "bf16": args.bf16}

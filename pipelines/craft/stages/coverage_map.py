@@ -9,8 +9,6 @@ closer (cosine) than their nearest few-shot — does the synthetic data reach th
 student is tested on? Writes metrics/coverage.json and metrics/coverage_points.csv (x, y per
 point, for the report's map).
 """
-import csv
-import io
 import logging
 import time
 from dataclasses import dataclass
@@ -24,7 +22,7 @@ from synthcraft.embedders import Encoder
 from synthcraft.evaluation import EvaluateParams
 from synthcraft.evaluation.scoring import letter_user_turn
 from synthcraft.fewshots import load_fewshots
-from synthcraft.files import atomic_write_text
+from synthcraft.files import atomic_write_text, csv_text
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
 from synthcraft.sharding import check_model, open_store
@@ -76,11 +74,8 @@ def run(params, paths: Paths) -> dict:
         logging.info("%s: %.1f%% of items are closer to a synthetic sample than to any few-shot", name,
                      100 * (report["share_closer_to_synthetic"] or 0))
     write_metrics(paths.metrics, metrics)
-    table = io.StringIO()
-    writer = csv.writer(table, lineterminator="\n")
-    writer.writerow(["kind", "x", "y"])
-    writer.writerows([kind, round(float(x), 4), round(float(y), 4)] for kind, (x, y) in zip(kinds, coordinates))
-    atomic_write_text(paths.points, table.getvalue())
+    atomic_write_text(paths.points, csv_text(["kind", "x", "y"], ([kind, round(float(x), 4), round(float(y), 4)]
+                                                                  for kind, (x, y) in zip(kinds, coordinates))))
     return metrics
 
 

@@ -9,8 +9,6 @@ with Wilson 95% CIs, overall and split into items whose point falls in a sparse 
 more); paired comparisons (bootstrap CI, exact McNemar, log-prob of the correct option); the
 tokens each arm spent. Per-item scores go to metrics/embedsdg/eval_items.csv (embedsdg_correlation reads it).
 """
-import csv
-import io
 import json
 import logging
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ import numpy as np
 from synthcraft.evaluation.runner import run_models
 from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.summaries import accuracy, compare
-from synthcraft.files import atomic_write_text, read_jsonl
+from synthcraft.files import atomic_write_text, csv_text, read_jsonl
 from synthcraft.methods.embedsdg.arms import ARMS
 from synthcraft.methods.embedsdg.evaluation import COMPARISONS, EmbedsdgEvaluateParams, density_split
 from synthcraft.methods.embedsdg.grid import Grid
@@ -80,15 +78,13 @@ def run(params, paths: Paths) -> dict:
     report["arm_sizes"] = spend["arm_sizes"]
     write_metrics(paths.metrics, report)
 
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "subject", "region", "cell"] + [f"{m}_{c}" for m in scored for c in ("correct", "logprob")])
     logprobs = {m: s.correct_logprob(form) for m, s in scored.items()}
     corrects = {m: s.correct(form) for m, s in scored.items()}
-    for i, item in enumerate(items):
-        writer.writerow([item["id"], item["subject"], region[i], "-".join(map(str, cells[i]))] +
-                        [v for m in scored for v in (int(corrects[m][i]), round(float(logprobs[m][i]), 5))])
-    atomic_write_text(paths.items, out.getvalue())
+    rows = ([item["id"], item["subject"], region[i], "-".join(map(str, cells[i]))] +
+            [v for m in scored for v in (int(corrects[m][i]), round(float(logprobs[m][i]), 5))]
+            for i, item in enumerate(items))
+    atomic_write_text(paths.items, csv_text(["id", "subject", "region", "cell"] +
+                                            [f"{m}_{c}" for m in scored for c in ("correct", "logprob")], rows))
     bars = "".join(f"{m} ({k}),{report['models'][m][k]['accuracy']}\n" for m in scored for k in ("all", "sparse", "dense")
                    if k in report["models"][m])
     atomic_write_text(paths.plot, "bar,accuracy\n" + bars)

@@ -8,15 +8,13 @@ from sparse cells, sparsest first, and random pairs, each with its seeds' ids), 
 random single seeds, in draw order). Plots: the grid-density histogram (the paper's Figure 2) and
 a scatter of D with the cells used.
 """
-import csv
-import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from synthcraft.files import atomic_write_text, read_jsonl, write_json, write_jsonl
+from synthcraft.files import atomic_write_text, csv_text, read_jsonl, write_json, write_jsonl
 from synthcraft.methods.embedsdg.grid import (Grid, RegionsParams, candidate_cells, density_histogram, random_pairs,
                                               random_seeds, sparse_pairs, threshold_of)
 from synthcraft.runtime import setup_logging
@@ -30,14 +28,6 @@ class Paths:
     metrics: Path = Path("metrics/embedsdg/regions.json")
     histogram: Path = Path("metrics/embedsdg/grid_density.csv")
     scatter: Path = Path("metrics/embedsdg/regions_points.csv")
-
-
-def csv_text(header: list[str], rows) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def run(params, paths: Paths) -> dict:

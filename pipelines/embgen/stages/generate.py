@@ -18,11 +18,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from synthcraft.budget import run_to_budget
 from synthcraft.cluster import RayParams
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.generation import GenerateParams, special_tokens_of
 from synthcraft.methods.embgen import ARMS
-from synthcraft.methods.embgen.budget import EmbgenGenerateParams, qa_pairs, run_to_budget
+from synthcraft.methods.embgen.budget import EmbgenGenerateParams, qa_pairs
 from synthcraft.methods.embgen.extraction import pair_text
 from synthcraft.methods.embgen.prompts import (BASELINE_SYSTEM, ClusterProfile, baseline_messages, embgen_messages,
                                                qa_request, system_prompt)

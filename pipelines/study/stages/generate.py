@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from synthcraft.budget import run_to_budget
 from synthcraft.cluster import RayParams
 from synthcraft.fewshots import load_fewshots
 from synthcraft.files import write_jsonl
@@ -25,7 +26,6 @@ from synthcraft.funnel import FilterParams, filter_samples
 from synthcraft.generation import GenerateParams
 from synthcraft.methods.craft.retrieval import RetrieveParams
 from synthcraft.methods.craft.selection import select_documents
-from synthcraft.methods.embgen.budget import run_to_budget
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.control import ControlParams, human_samples
+from synthcraft.control import ControlParams, answer_letters, human_samples, training_rows
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
@@ -38,12 +38,10 @@ def run(params, paths: Paths) -> dict:
         samples = human_samples(ControlParams(path=s.human_path, seed=s.seed), n, task)
     except ValueError as err:
         raise SystemExit(f"study_human: {err}") from None
-    write_jsonl(paths.train / f"{HUMAN}.jsonl",
-                [{"id": x["id"], **task.task_type.example(x, task.supervision)} for x in samples])
+    write_jsonl(paths.train / f"{HUMAN}.jsonl", training_rows(samples, task))
     metrics = {"source": s.human_path, "n": n, "n_from": "study.human_n" if s.human_n else str(paths.size_of),
                "seed": s.seed, "supervision": task.supervision,
-               "answer_letters": {letter: sum(x["answer"] == letter for x in samples)
-                                  for letter in sorted({x["answer"] for x in samples})}}
+               "answer_letters": answer_letters(samples)}
     write_metrics(paths.metrics, metrics)
     logging.info("study_human: %d items from %s", n, s.human_path)
     return metrics

@@ -13,11 +13,10 @@ metrics/study/study.json, the forest plot's rows (metrics/study/forest.csv: arm 
 form), reports/study_forest.png and reports/study.html.
 """
 import base64
-import csv
 import html
-import io
 import json
 import logging
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ matplotlib.use("Agg")  # files only
 import matplotlib.pyplot as plt  # noqa: E402
 
 from synthcraft.evaluation import EvaluateParams  # noqa: E402
-from synthcraft.files import atomic_write_text  # noqa: E402
+from synthcraft.files import atomic_write_text, csv_text  # noqa: E402
 from synthcraft.report import png, table, write_page  # noqa: E402
 from synthcraft.runtime import setup_logging  # noqa: E402
 from synthcraft.stage import load_params, parse_paths, write_metrics  # noqa: E402
@@ -83,14 +82,6 @@ def forest_figure(rows: list[list], form: str):
     return fig
 
 
-def csv_text(header: list[str], rows: list[list]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def points(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:+.1f}"
 
@@ -102,7 +93,7 @@ def table_rows(summary: dict, form: str) -> list[list]:
         for set_name, by_form in summary.items():
             s = by_form[form]
             seeds = s["accuracy"][arm]["per_seed"]
-            row.append(f"{100 * s['accuracy'][arm]['mean']:.1f}" + (f" (sd {100 * _sd(seeds):.1f})" if len(seeds) > 1 else ""))
+            row.append(f"{100 * s['accuracy'][arm]['mean']:.1f}" + (f" (sd {100 * statistics.stdev(seeds):.1f})" if len(seeds) > 1 else ""))
             versus = s[f"vs_{RANDOM}"].get(arm)
             row.append("—" if versus is None else f"{points(versus['difference'])} ({points(versus['ci95'][0])}, "
                                                   f"{points(versus['ci95'][1])})")
@@ -111,11 +102,6 @@ def table_rows(summary: dict, form: str) -> list[list]:
                        f"{gap['value']:.2f} ({gap['ci95'][0]:.2f}, {gap['ci95'][1]:.2f})")
         rows.append(row)
     return rows
-
-
-def _sd(values: list[float]) -> float:
-    mean = sum(values) / len(values)
-    return (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
 
 
 def run(params, paths: Paths) -> dict:

@@ -4,7 +4,7 @@ Both generative arms rewrite corpus documents with CRAFT's template and the same
 differ only in which documents: ``craft`` retrieves them near the few-shots (CRAFT's mixed
 strategy), ``random`` draws them uniformly from the store. Each arm's documents are put in a
 seeded order, and the token budget keeps the longest prefix of that order it can pay for
-(``methods.embgen.budget.run_to_budget``), so a prefix is a uniform sample of what the arm's
+(``synthcraft.budget.run_to_budget``), so a prefix is a uniform sample of what the arm's
 selection chose, never its first few queries' neighbours.
 """
 from __future__ import annotations

@@ -1,25 +1,14 @@
-"""Generation under a fixed budget of generated tokens, the same for every arm (the paper compares
-methods at 5M and 20M tokens), and the QA pairs each reply yields.
-
-``run_to_budget`` asks for requests 0, 1, 2, ... of an arm's stream, in rounds, until the teacher's
-output tokens reach the budget; the arm keeps the longest prefix of the stream whose output tokens
-stay within it. A round is sized so it cannot overshoot by much: at first budget / max_tokens
-requests (each reply is at most max_tokens), later the remaining tokens over the mean reply so far.
-Replies past the kept prefix are counted (over_budget) and stay in the resume cache. Every request
-goes through the shared runner: resumable parts, request ids, any backend.
+"""EmbGen's generation section and the QA pairs each reply yields. Every arm stops at the same
+budget of generated tokens (the paper compares methods at 5M and 20M tokens), spent by the shared
+``synthcraft.budget.run_to_budget``.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
-from synthcraft.backends.base import GenerationRequest
 from synthcraft.filters import extract_json
-from synthcraft.generation import run_requests
 
 
 @dataclass
@@ -34,39 +23,6 @@ class EmbgenGenerateParams:
         if self.budget_tokens < self.max_tokens:
             raise ValueError(f"budget_tokens={self.budget_tokens} is smaller than one request (max_tokens="
                              f"{self.max_tokens}). Fix: raise embgen_generate.budget_tokens or lower embgen_generate.max_tokens")
-
-
-def run_to_budget(make: Callable[[int], tuple[GenerationRequest, dict]], budget: int, backend, out_file: Path,
-                  parts_dir: Path, *, max_tokens: int, max_requests: int, section: str, commit_every: int = 16,
-                  max_error_share: float = 0.0) -> tuple[list[dict], dict]:
-    """(kept rows in stream order, stats). ``make(k)`` is the k-th (request, provenance) of the stream."""
-    pairs: list[tuple[GenerationRequest, dict]] = []
-    want = min(max_requests, math.ceil(budget / max_tokens))
-    while True:
-        pairs += [make(k) for k in range(len(pairs), want)]
-        stats = run_requests(pairs, backend, out_file, parts_dir, commit_every=commit_every,
-                             max_error_share=max_error_share, section=section)
-        spent = stats["tokens_out"]
-        if spent >= budget or len(pairs) >= max_requests:
-            break
-        per_request = max(spent / len(pairs), 1.0)
-        want = min(max_requests, len(pairs) + max(1, math.ceil((budget - spent) / per_request)))
-    from synthcraft.files import read_jsonl
-
-    by_id = {row["id"]: row for row in read_jsonl(out_file)}
-    kept, running = [], 0
-    for request, _ in pairs:
-        row = by_id[request.id]
-        if running + row["tokens_out"] > budget:
-            break
-        running += row["tokens_out"]
-        kept.append(row)
-    stats.update(budget_tokens=budget, kept_requests=len(kept), kept_tokens_out=running,
-                 kept_tokens_in=sum(r["tokens_in"] for r in kept), over_budget=len(pairs) - len(kept),
-                 reached_budget=stats["tokens_out"] >= budget)
-    if not stats["reached_budget"]:
-        stats["note"] = f"{section}.max_requests={max_requests} requests did not spend the budget"
-    return kept, stats
 
 
 def _norm(text: str) -> str:
