@@ -1,6 +1,6 @@
 """The head-to-head study end to end under DVC, in a temporary git repo, on the tiny profile
 (profiles/study-tiny.yaml: 600 Wikipedia summaries, 3 SciQ few-shots, 600 teacher tokens per
-generative arm, two training seeds per arm, 24 evaluation items).
+generative arm, EmbGen's pairs from 12 documents, two training seeds per arm, 24 evaluation items).
 
 The teacher's replies are SmolLM2's, recorded (tests/data/recorded/study-tiny.jsonl) and played
 back through the real ``openai`` backend (tests/replay_teacher.py), so the test does not depend on
@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO, git_repo, method_repo, ran_stages, recorded_teacher, run, teach_from
-from synthcraft.study import ARMS, BASE, GENERATIVE, HUMAN, RANDOM, TRAINED
+from synthcraft.study import ARMS, BASE, CRAFT, EMBGEN, GENERATIVE, HUMAN, RANDOM, REWRITING, TRAINED
 
 pytestmark = pytest.mark.slow
 PIPELINE = "pipelines/study/dvc.yaml"
@@ -35,26 +35,34 @@ def metrics(repo, name: str) -> dict:
 def test_study_arm_lists_match_the_package():
     spec = yaml.safe_load((REPO / PIPELINE).read_text())
     lists = {key: value for entry in spec["vars"] if isinstance(entry, dict) for key, value in entry.items()}
-    assert tuple(lists["generative"]) == GENERATIVE and tuple(lists["trained"]) == TRAINED
+    assert tuple(lists["rewriting"]) == REWRITING and tuple(lists["trained"]) == TRAINED
     assert {name: stage["foreach"] for name, stage in spec["stages"].items() if "foreach" in stage} == {
-        "study_generate": "${generative}", "study_train": "${trained}"}
+        "study_generate": "${rewriting}", "study_train": "${trained}"}
 
 
 def test_study_runs_end_to_end(repo, teacher):
     result = run(repo, "dvc", "repro", PIPELINE)
     assert teacher.missed == 0 and teacher.answered >= 2
     ran = {name.split(":")[-1] for name in ran_stages(result.stdout)}
+    embgen_stages = {f"study_embgen_{step}" for step in ("corpus", "extract", "embed", "structure", "generate")}
     assert ran == {"prepare", "embed", "base", "study_fewshots", "study_human", "study_evaluate", "study_report"} | {
-        f"study_generate@{arm}" for arm in GENERATIVE} | {f"study_train@{arm}" for arm in TRAINED}
+        f"study_generate@{arm}" for arm in REWRITING} | {f"study_train@{arm}" for arm in TRAINED} | embgen_stages
 
     shots = metrics(repo, "fewshots.json")
     assert shots["fewshots"] == 3 and all(i.startswith("sciq-validation") for i in shots["ids"])
     for arm in GENERATIVE:   # one budget, spent by each arm's own stream
         spend = metrics(repo, f"generate/{arm}.json")
         assert spend["budget_tokens"] == 600 and spend["kept_tokens_out"] <= 600 and spend["reached_budget"]
-        assert spend["selection"]["method"] == arm and spend["samples_per_s"] > 0
+        assert spend["selection"]["method"] == arm and spend["samples_per_s"] > 0 and spend["rows"] >= 1
         assert spend["rows"] + sum(v for k, v in spend["funnel"].items() if isinstance(v, int) and k not in
                                    ("retrieved", "available")) == spend["kept_requests"]
+    material = metrics(repo, "embgen/corpus.json")   # EmbGen's documents: the craft arm's first 12
+    craft_stream = [json.loads(r)["doc_id"] for r in (repo / "data/study/generated/craft.jsonl").read_text().splitlines()]
+    assert material["source"] == CRAFT and material["documents"] == 12
+    embgen = metrics(repo, f"generate/{EMBGEN}.json")
+    assert embgen["selection"]["pairs"] >= 3 and sum(embgen["sampler_mix"].values()) == embgen["kept_requests"]
+    assert set(craft_stream[:3]) <= {json.loads(r)["doc_id"] for r in
+                                     (repo / "data/study/embgen/corpus.jsonl").read_text().splitlines()}
     craft_rows = (repo / "data/study/train/craft.jsonl").read_text().splitlines()
     assert metrics(repo, "human.json")["n"] == len(craft_rows) >= 1   # the control matches the craft arm's size
     for arm in TRAINED:                  # one recipe, two seeds each
@@ -75,6 +83,7 @@ def test_study_runs_end_to_end(repo, teacher):
     assert set(sciq["gap_recovered"]) == {"fewshot", *GENERATIVE}
     forest = (repo / "metrics/study/forest.csv").read_text().splitlines()
     assert forest[0] == "set,form,arm,difference,ci_low,ci_high,mcnemar_p" and len(forest) == 1 + 3 * (len(ARMS) - 1)
+    assert study["spend"][EMBGEN]["material"]["documents"] == 12   # extraction's spend, beside the budget
     assert (repo / "reports/study_forest.png").read_bytes().startswith(b"\x89PNG")
     assert "<h1>Head-to-head study</h1>" in (repo / "reports/study.html").read_text()
 

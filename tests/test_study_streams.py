@@ -38,3 +38,41 @@ def test_stream_order_is_seeded_and_independent_of_listing_order():
     order = stream_order(docs, seed=3)
     assert sorted(d["doc_id"] for d in order) == [d["doc_id"] for d in docs]
     assert stream_order(list(reversed(docs)), seed=3) == order and stream_order(docs, seed=4) != order
+
+
+def embgen_material(n_pairs: int = 12):
+    pairs = [{"pair_id": f"p{i:02d}", "doc_id": f"d{i // 2}", "entity": f"Entity {i}",
+              "description": f"Entity {i} is a kind of cell part number {i}."} for i in range(n_pairs)]
+    labels = [i % 3 for i in range(n_pairs)]
+    neighbours = [[(i + j) % n_pairs for j in (1, 2, 3)] for i in range(n_pairs)]
+    clusters = {str(c): {"keywords": [f"kw{c}"], "entities": [f"Entity {c}"]} for c in range(3)}
+    return pairs, {"labels": labels, "neighbours": neighbours, "clusters": clusters}
+
+
+def test_embgen_stream_asks_for_one_task_item_from_sampled_pairs(smollm2_tokenizer):
+    from synthcraft.generation import GenerateParams
+    from synthcraft.methods.embgen.samplers import EmbgenSamplingParams
+    from synthcraft.study import EMBGEN
+    from synthcraft.study.embgen import embgen_stream
+    from synthcraft.tasks import TaskParams
+
+    pairs, structure = embgen_material()
+    shots = [{"id": f"shot{i}", "question": f"Which part of the cell does job {i}?",
+              "options": ["the nucleus", "the wall", "the membrane", "the ribosome"], "answer": "A"} for i in range(5)]
+    task = TaskParams(name="sciq", type="mcqa")
+    generate = GenerateParams(shots_per_prompt=3)
+    make = embgen_stream(pairs, structure, shots, task, smollm2_tokenizer, generate,
+                         EmbgenSamplingParams(pairs_per_request=3))
+    draws = [make(k) for k in range(30)]
+    for request, provenance in draws:
+        assert request.schema == TASK.schema and request.messages[0]["role"] == "system"
+        facts = request.messages[-1]["content"]
+        assert provenance["arm"] == EMBGEN and len(provenance["pair_ids"]) == 3 and len(provenance["shot_ids"]) == 3
+        assert all(f"Entity {int(p[1:])}" in facts for p in provenance["pair_ids"])   # the drawn pairs are shown
+        assert all(TASK.answer_json(s) in facts for s in shots if s["id"] in provenance["shot_ids"])
+        assert provenance["doc_id"] in provenance["doc_ids"]
+    assert {p["sampler"] for _, p in draws} == {"proximity", "intra", "inter"}
+    assert len({r.id for r, _ in draws}) == 30
+    again = embgen_stream(pairs, structure, shots, task, smollm2_tokenizer, generate,
+                          EmbgenSamplingParams(pairs_per_request=3))
+    assert [again(k)[0].id for k in range(30)] == [r.id for r, _ in draws]   # resumable: draw k is fixed

@@ -25,8 +25,8 @@ from synthcraft.generation import GenerateParams, special_tokens_of
 from synthcraft.methods.embgen import ARMS
 from synthcraft.methods.embgen.budget import EmbgenGenerateParams, qa_pairs
 from synthcraft.methods.embgen.extraction import pair_text
-from synthcraft.methods.embgen.prompts import (BASELINE_SYSTEM, ClusterProfile, baseline_messages, embgen_messages,
-                                               qa_request, system_prompt)
+from synthcraft.methods.embgen.prompts import (baseline_messages, cluster_profiles, embgen_messages, qa_request,
+                                               system_for)
 from synthcraft.methods.embgen.samplers import EmbgenSamplingParams, Sampler
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
@@ -53,15 +53,11 @@ def embgen_stream(pairs: list[dict], structure: dict, params, tokenizer):
     special = special_tokens_of(tokenizer)
     labels = np.array(structure["labels"])
     sampler = Sampler(labels, np.array(structure["neighbours"]), params.embgen_sampling)
-    profiles = {int(c): ClusterProfile(v["keywords"], v["entities"]) for c, v in structure["clusters"].items()}
+    profiles = cluster_profiles(structure)
 
     def make(k: int):
         draw = sampler.draw(k)
-        if draw["sampler"] == "proximity":   # local material: the anchor's cluster speaks for it
-            named = [c for c in [int(labels[draw["pairs"][0]]), *draw["clusters"]] if c in profiles][:1]
-        else:
-            named = [c for c in draw["clusters"] if c in profiles]
-        system = system_prompt([profiles[c] for c in named]) if named else BASELINE_SYSTEM
+        system = system_for(draw, labels, profiles)
         facts = [pair_text(pairs[r]) for r in draw["pairs"]]
         messages = embgen_messages(system, draw["sampler"], facts, q.questions_per_request, special)
         docs = sorted({pairs[r]["doc_id"] for r in draw["pairs"]})

@@ -1,7 +1,7 @@
-"""study_generate: one generative arm's training rows, written by the teacher until the arm's
-budget of output tokens is spent, then CRAFT's filters.
+"""study_generate: a rewriting arm's training rows, written by the teacher until the arm's budget of
+output tokens is spent, then CRAFT's filters (synthcraft.study.generation).
 
-    dvc repro pipelines/study/dvc.yaml                  # every arm (a DVC foreach)
+    dvc repro pipelines/study/dvc.yaml                  # every arm (this one: a DVC foreach)
     dvc exp run -S study.budget_tokens=16000 pipelines/study/dvc.yaml
     python pipelines/study/stages/generate.py --arm craft --out data/study/generated/craft.jsonl \
         --train data/study/train/craft.jsonl --rejected data/study/rejected/craft.jsonl
@@ -13,26 +13,22 @@ sampling. Writes the kept replies, the filtered training rows (task.supervision'
 doc_id, shot_ids and the stream position), every rejected record with its reason, and metrics:
 tokens, requests, samples/s and tokens/s, the funnel and the selection's retrieval report.
 """
-import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthcraft.budget import run_to_budget
 from synthcraft.cluster import RayParams
 from synthcraft.fewshots import load_fewshots
-from synthcraft.files import write_jsonl
-from synthcraft.funnel import FilterParams, filter_samples
+from synthcraft.funnel import FilterParams
 from synthcraft.generation import GenerateParams
 from synthcraft.methods.craft.retrieval import RetrieveParams
-from synthcraft.methods.craft.selection import select_documents
 from synthcraft.models import load_tokenizer
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
-from synthcraft.study import GENERATIVE, StudyParams, study_task
-from synthcraft.study.streams import request_stream, stream_order
+from synthcraft.study import CRAFT, REWRITING, StudyParams, study_task
+from synthcraft.study.generation import generate_arm
+from synthcraft.study.streams import arm_documents, request_stream
 from synthcraft.tasks import TaskParams
-from synthcraft.teacher import make_teacher
 
 
 @dataclass
@@ -51,33 +47,20 @@ class Paths:
 def run(params, paths: Paths) -> dict:
     s, g = params.study, params.generate
     arm = str(paths.arm)
-    if arm not in GENERATIVE:
-        raise SystemExit(f"--arm {arm}: not one of {GENERATIVE}")
+    if arm not in REWRITING:
+        raise SystemExit(f"--arm {arm}: not one of {REWRITING}")
     task = study_task(s, params.task)
     shots = load_fewshots(paths.fewshots / f"{s.task}.jsonl", task.task_type)
-    selection = dataclasses.replace(params.retrieve, method=arm, k=s.documents, seed=s.seed)
-    table, selected = select_documents(paths.store, paths.corpus, shots, task.task_type, selection)
-    documents = stream_order(table.select(["doc_id", "text"]).to_pylist(), s.seed)
+    documents, selected, retrieve = arm_documents(paths.store, paths.corpus, shots, task.task_type, params.retrieve, s,
+                                                  arm)
     make = request_stream(documents, shots, task, load_tokenizer(g.tokenizer or g.model), g, arm)
-    max_tokens = g.max_tokens or task.task_type.max_tokens
-    kept, spend = run_to_budget(make, s.budget_tokens, make_teacher(g, params.ray), paths.out, paths.parts / arm,
-                                max_tokens=max_tokens, max_requests=min(s.max_requests, len(documents)),
-                                section="generate", commit_every=g.commit_every, max_error_share=g.max_error_share)
-    write_jsonl(paths.out, kept)
-    samples, rejected, funnel = filter_samples(kept, task.task_type, shots, params.filter.similarity,
-                                               params.filter.lsh_threshold)
-    order = {r["id"]: (r["order"], r["shot_ids"]) for r in kept}
-    write_jsonl(paths.train, [{"id": x["id"], "doc_id": x["doc_id"], "order": order[x["id"]][0],
-                               "shot_ids": order[x["id"]][1], **task.task_type.example(x, task.supervision)}
-                              for x in samples])
-    write_jsonl(paths.rejected, rejected)
-    report = {"arm": arm, **spend, "rows": len(samples), "funnel": funnel.to_json(),
-              "rows_per_1k_tokens": round(1000 * len(samples) / spend["kept_tokens_out"], 2) if spend["kept_tokens_out"] else None,
-              "selection": {"method": arm, "documents": len(documents),
-                            "strategy": selection.strategy if arm == "craft" else None, **selected}}
+    _, report = generate_arm(arm, make, min(s.max_requests, len(documents)), shots, task, params, paths.out,
+                             paths.train, paths.rejected, paths.parts / arm)
+    report["selection"] = {"method": arm, "documents": len(documents),
+                           "strategy": retrieve.strategy if arm == CRAFT else None, **selected}
     write_metrics(paths.metrics / f"{arm}.json", report)
     logging.info("%s: %d requests within %d tokens -> %d rows after the filters (%.3f samples/s)", arm,
-                 spend["kept_requests"], s.budget_tokens, len(samples), spend["samples_per_s"] or 0)
+                 report["kept_requests"], s.budget_tokens, report["rows"], report["samples_per_s"] or 0)
     return report
 
 

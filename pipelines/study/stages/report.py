@@ -30,7 +30,7 @@ from synthcraft.files import atomic_write_text, csv_text  # noqa: E402
 from synthcraft.report import png, table, write_page  # noqa: E402
 from synthcraft.runtime import setup_logging  # noqa: E402
 from synthcraft.stage import load_params, parse_paths, write_metrics  # noqa: E402
-from synthcraft.study import ARMS, BASE, GENERATIVE, HUMAN, RANDOM, TRAINED, StudyParams  # noqa: E402
+from synthcraft.study import ARMS, BASE, EMBGEN, GENERATIVE, HUMAN, RANDOM, TRAINED, StudyParams  # noqa: E402
 from synthcraft.study.analysis import load_correct, set_summary  # noqa: E402
 
 
@@ -53,6 +53,10 @@ def spend_of(metrics: Path) -> dict:
             entry.update({k: g[k] for k in ("budget_tokens", "kept_requests", "kept_tokens_out", "kept_tokens_in",
                                             "reached_budget", "samples_per_s", "tokens_out_per_s", "rows_per_1k_tokens")})
             entry["rejects"] = {k: v for k, v in g["funnel"].items() if isinstance(v, int) and k not in ("retrieved", "available")}
+        if arm == EMBGEN:   # its material: pairs the teacher extracted, outside the generation budget
+            x = json.loads((metrics / "embgen" / "extract.json").read_text())
+            entry["material"] = {"documents": x["documents"], "pairs": x["pairs"],
+                                 "tokens_out": x["requests"]["tokens_out"], "tokens_in": x["requests"]["tokens_in"]}
         out[arm] = entry
     return out
 
@@ -123,7 +127,9 @@ def run(params, paths: Paths) -> dict:
     paths.figure.write_bytes(figure)
     header = ["arm"] + [f"{s}: {h}" for s in summary for h in ("accuracy %", "− random (95% CI)", "gap recovered")]
     spend_rows = [[arm, e["rows"], e.get("kept_requests", "—"), f"{e['kept_tokens_out']:,}" if "kept_tokens_out" in e else "—",
-                   e.get("samples_per_s", "—"), e.get("tokens_out_per_s", "—"), e["train_seconds"]] for arm, e in spend.items()]
+                   e.get("samples_per_s", "—"), e.get("tokens_out_per_s", "—"),
+                   f"{e['material']['tokens_out']:,}" if "material" in e else "—", e["train_seconds"]]
+                  for arm, e in spend.items()]
     write_page(paths.html, "synthcraft study", [
         "<h1>Head-to-head study</h1>",
         f"<p>Every arm trains the same student with the same recipe over the same seeds; generative arms spend "
@@ -132,8 +138,10 @@ def run(params, paths: Paths) -> dict:
         table(header, table_rows(summary, p.primary)),
         f'<img alt="forest plot" src="data:image/png;base64,{base64.b64encode(figure).decode()}">',
         "<h2>Spend</h2>",
-        table(["arm", "training rows", "requests kept", "output tokens kept", "samples/s", "tokens/s", "training s (seed 0)"],
-              spend_rows)])
+        table(["arm", "training rows", "requests kept", "output tokens kept", "samples/s", "tokens/s",
+               "material tokens (outside the budget)", "training s (seed 0)"], spend_rows),
+        "<p>Material tokens: what the teacher wrote before generation, outside the budget: EmbGen's "
+        "entity-description pairs.</p>"])
     logging.info("study: %s", {s: {arm: r["difference"] for arm, r in summary[s][p.primary][f"vs_{RANDOM}"].items()}
                                for s in summary})
     return metrics

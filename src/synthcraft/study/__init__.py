@@ -2,7 +2,7 @@
 budget of teacher tokens, scored one way.
 
     fewshots.py  the few-shots: SciQ items with their support passage
-    streams.py   each generative arm's stream of teacher requests
+    streams.py   each generative arm's documents and stream of teacher requests
     analysis.py  per-item scores to differences between arms, across seeds, and the gap recovered
 
 The task is science multiple choice: SciQ's test items in-domain, MMLU biology out of domain, and
@@ -23,7 +23,10 @@ FEWSHOT = "fewshot"      # the K few-shots alone
 HUMAN = "human"          # human-written SciQ train items: the positive control
 RANDOM = "random"        # uniform corpus documents through CRAFT's template: what any method must beat
 CRAFT = "craft"          # documents retrieved near the few-shots, CRAFT's template and filters
-GENERATIVE = (RANDOM, CRAFT)              # arms whose rows the teacher writes, under one token budget
+EMBGEN = "embgen"        # EmbGen: entity-description pairs of the domain's documents, reassembled by
+                         # their embedding structure (samplers, cluster system prompts), the same filters
+REWRITING = (RANDOM, CRAFT)               # arms that rewrite one corpus document per request
+GENERATIVE = (*REWRITING, EMBGEN)         # arms whose rows the teacher writes, under one token budget
 TRAINED = (FEWSHOT, HUMAN, *GENERATIVE)   # arms with a training set (each trained over the seeds)
 ARMS = (BASE, *TRAINED)
 
@@ -40,9 +43,13 @@ class StudyParams:
     budget_tokens: int = 8000          # teacher output tokens per generative arm
     max_requests: int = 400            # a stream that never spends the budget stops here (counted)
     seed: int = 0                      # few-shot draw, stream order, human items
+    embgen_source: str = CRAFT         # EmbGen's documents: the craft arm's (the domain) or the random arm's
+    embgen_documents: int = 100        # the first N of that arm's stream, whose pairs the teacher extracts
 
     def __post_init__(self):
-        for key in ("fewshots", "documents", "budget_tokens", "max_requests"):
+        if self.embgen_source not in REWRITING:
+            raise ValueError(f"embgen_source={self.embgen_source!r}: one of {REWRITING}")
+        for key in ("fewshots", "documents", "budget_tokens", "max_requests", "embgen_documents"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key}={getattr(self, key)}: give a positive number")
         if self.human_n is not None and self.human_n < 1:

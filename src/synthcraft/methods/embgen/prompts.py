@@ -6,6 +6,10 @@ numbered entity-description pairs and what this sampler's questions should do. T
 baseline (CRAFT-style): a plain system prompt and one document. Both ask for the same JSON, are
 constrained to the same schema, show one worked example as an earlier turn, and get the same
 max_tokens, so the arms differ only in their material.
+
+``task_messages`` is EmbGen for a task with a schema of its own (the head-to-head study's multiple
+choice): the same system prompt, facts and sampler aim, then one item in the task's JSON, with the
+task's few-shots as the examples of its form (what the other arms' prompts show too).
 """
 from __future__ import annotations
 
@@ -43,6 +47,21 @@ def system_prompt(profiles: list[ClusterProfile]) -> str:
     areas = "\n".join(f"- Area {i + 1}: {p.describe()}." for i, p in enumerate(profiles))
     return ("You are a teacher who writes exam questions that connect different subject areas:\n"
             f"{areas}\nYour questions link facts from one area with facts from another.")
+
+
+def cluster_profiles(structure: dict) -> dict[int, ClusterProfile]:
+    """Each cluster's profile, from embgen_structure's structure.json."""
+    return {int(c): ClusterProfile(v["keywords"], v["entities"]) for c, v in structure["clusters"].items()}
+
+
+def system_for(draw: dict, labels, profiles: dict[int, ClusterProfile]) -> str:
+    """One draw's system prompt: a proximity draw is local material, so its anchor's cluster speaks
+    for it; intra and inter draws name each of their clusters (noise has no profile)."""
+    if draw["sampler"] == "proximity":
+        named = [c for c in [int(labels[draw["pairs"][0]]), *draw["clusters"]] if c in profiles][:1]
+    else:
+        named = [c for c in draw["clusters"] if c in profiles]
+    return system_prompt([profiles[c] for c in named]) if named else BASELINE_SYSTEM
 
 
 SAMPLER_TASK = {
@@ -88,6 +107,18 @@ def baseline_messages(document: str, questions: int, special: list[str]) -> list
             {"role": "user", "content": document_turn(_DOCUMENT, 2)},
             {"role": "assistant", "content": _REPLY},
             {"role": "user", "content": document_turn(neutralize(document, special)[0], questions)}]
+
+
+TASK_PROMPT_VERSION = "embgen-task-v1"
+TASK_FORMAT = ("Write one new question of this kind that these facts answer, in the same JSON form as these "
+               "examples:\n{examples}\nReply with that JSON only.")
+
+
+def task_messages(system: str, sampler: str, facts: list[str], examples: list[str], special: list[str]) -> list[dict]:
+    """EmbGen's request for one task item: ``examples`` are few-shots in the task's JSON."""
+    listed = "\n".join(f"{i + 1}. {neutralize(fact, special)[0]}" for i, fact in enumerate(facts))
+    turn = f"Facts:\n{listed}\n\n{SAMPLER_TASK[sampler]} {TASK_FORMAT.format(examples=chr(10).join(examples))}"
+    return [{"role": "system", "content": system}, {"role": "user", "content": turn}]
 
 
 def qa_request(messages: list[dict], tokenizer, *, key: list, model: str, questions: int, max_tokens: int,
