@@ -57,7 +57,7 @@ def test_embgen_stream_asks_for_one_task_item_from_sampled_pairs(smollm2_tokeniz
     from synthcraft.tasks import TaskParams
 
     pairs, structure = embgen_material()
-    shots = [{"id": f"shot{i}", "question": f"Which part of the cell does job {i}?",
+    shots = [{"id": f"shot{i}", "question": f"Which part of the cell does job {i}?", "text": f"Passage {i} on cells.",
               "options": ["the nucleus", "the wall", "the membrane", "the ribosome"], "answer": "A"} for i in range(5)]
     task = TaskParams(name="sciq", type="mcqa")
     generate = GenerateParams(shots_per_prompt=3)
@@ -69,7 +69,11 @@ def test_embgen_stream_asks_for_one_task_item_from_sampled_pairs(smollm2_tokeniz
         facts = request.messages[-1]["content"]
         assert provenance["arm"] == EMBGEN and len(provenance["pair_ids"]) == 3 and len(provenance["shot_ids"]) == 3
         assert all(f"Entity {int(p[1:])}" in facts for p in provenance["pair_ids"])   # the drawn pairs are shown
-        assert all(TASK.answer_json(s) in facts for s in shots if s["id"] in provenance["shot_ids"])
+        assert "Which part of the cell" not in facts      # few-shots are earlier turns, never in the last one
+        chosen = [s for s in shots if s["id"] in provenance["shot_ids"]]
+        assert [m["content"] for m in request.messages[1:-1]] == [
+            x for s in chosen for x in (request.messages[1]["content"].replace(chosen[0]["text"], s["text"]),
+                                        TASK.answer_json(s))]
         assert provenance["doc_id"] in provenance["doc_ids"]
     assert {p["sampler"] for _, p in draws} == {"proximity", "intra", "inter"}
     assert len({r.id for r, _ in draws}) == 30

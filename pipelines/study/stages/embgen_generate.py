@@ -13,7 +13,6 @@ replies, the training rows, every reject with its reason, and metrics: the spend
 sampler mix and the share of requests whose pairs span more than one document.
 """
 import json
-import logging
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,8 +61,6 @@ def run(params, paths: Paths) -> dict:
     report["sampler_mix"] = dict(sorted(Counter(r["sampler"] for r in kept).items()))
     report["multi_document_share"] = round(sum(len(r["doc_ids"]) > 1 for r in kept) / len(kept), 4) if kept else None
     write_metrics(paths.metrics, report)
-    logging.info("embgen: %d requests within %d tokens -> %d rows after the filters (%.3f samples/s)",
-                 report["kept_requests"], s.budget_tokens, report["rows"], report["samples_per_s"] or 0)
     return report
 
 

@@ -13,7 +13,6 @@ sampling. Writes the kept replies, the filtered training rows (task.supervision'
 doc_id, shot_ids and the stream position), every rejected record with its reason, and metrics:
 tokens, requests, samples/s and tokens/s, the funnel and the selection's retrieval report.
 """
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +58,6 @@ def run(params, paths: Paths) -> dict:
     report["selection"] = {"method": arm, "documents": len(documents),
                            "strategy": retrieve.strategy if arm == CRAFT else None, **selected}
     write_metrics(paths.metrics / f"{arm}.json", report)
-    logging.info("%s: %d requests within %d tokens -> %d rows after the filters (%.3f samples/s)", arm,
-                 report["kept_requests"], s.budget_tokens, report["rows"], report["samples_per_s"] or 0)
     return report
 
 

@@ -4,8 +4,9 @@ The arm works on the entity-description pairs the teacher extracted from the fir
 rewriting arm's stream (``study.embgen_source``: by default the domain documents CRAFT retrieved
 near the few-shots), embedded and clustered by the EmbGen pipeline's stages. Each request is one
 draw of EmbGen's samplers (proximity, intra- or inter-cluster pairs) with its clusters' system
-prompt and the sampler's aim, and asks for one item in the task's JSON, with the study's few-shots
-as the examples of its form; the budget, filters and training rows are every arm's
+prompt and the sampler's aim, and asks for one item in the task's JSON, with three of the study's
+few-shots as worked examples in earlier turns (each its passage as one fact, then its JSON); the
+budget, filters and training rows are every arm's
 (``synthcraft.study.generation``).
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ def embgen_stream(pairs: list[dict], structure: dict, shots: list[dict], task, t
                         key=lambda s: s["id"])
         messages = task_messages(system_for(draw, labels, profiles), draw["sampler"],
                                  [pair_text(pairs[r]) for r in draw["pairs"]],
-                                 [task.task_type.answer_json(s) for s in chosen], special)
+                                 [(s["text"], task.task_type.answer_json(s)) for s in chosen], special)
         rid = request_id(TASK_PROMPT_VERSION, [EMBGEN, k], messages, schema, max_tokens, generate.sampling, generate.model)
         request = GenerationRequest(rid, messages, render(tokenizer, messages), max_tokens, schema, generate.sampling)
         docs = [pairs[r]["doc_id"] for r in draw["pairs"]]

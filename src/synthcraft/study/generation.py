@@ -3,12 +3,15 @@ them in order until ``study.budget_tokens`` output tokens are spent (``synthcraf
 CRAFT's filters keep the rows that train. Every reject is kept with its reason."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from synthcraft.budget import run_to_budget
 from synthcraft.files import write_jsonl
 from synthcraft.funnel import filter_samples
 from synthcraft.teacher import make_teacher
+
+log = logging.getLogger(__name__)
 
 
 def generate_arm(arm: str, make, max_requests: int, shots: list[dict], task, params, out: Path, train: Path,
@@ -28,6 +31,8 @@ def generate_arm(arm: str, make, max_requests: int, shots: list[dict], task, par
                          "shot_ids": order[x["id"]][1], **task.task_type.example(x, task.supervision)}
                         for x in samples])
     write_jsonl(rejected, dropped)
+    log.info("%s: %d requests within %d tokens -> %d rows after the filters (%.3f samples/s)", arm,
+             spend["kept_requests"], s.budget_tokens, len(samples), spend["samples_per_s"] or 0)
     return kept, {"arm": arm, **spend, "rows": len(samples), "funnel": funnel.to_json(),
                   "rows_per_1k_tokens": round(1000 * len(samples) / spend["kept_tokens_out"], 2)
                   if spend["kept_tokens_out"] else None}

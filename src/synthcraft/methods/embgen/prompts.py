@@ -8,8 +8,8 @@ constrained to the same schema, show one worked example as an earlier turn, and 
 max_tokens, so the arms differ only in their material.
 
 ``task_messages`` is EmbGen for a task with a schema of its own (the head-to-head study's multiple
-choice): the same system prompt, facts and sampler aim, then one item in the task's JSON, with the
-task's few-shots as the examples of its form (what the other arms' prompts show too).
+choice): the same system prompt, facts and sampler aim, one item in the task's JSON per request,
+and the task's few-shots as the worked examples (what the other arms' prompts show too).
 """
 from __future__ import annotations
 
@@ -109,16 +109,23 @@ def baseline_messages(document: str, questions: int, special: list[str]) -> list
             {"role": "user", "content": document_turn(neutralize(document, special)[0], questions)}]
 
 
-TASK_PROMPT_VERSION = "embgen-task-v1"
-TASK_FORMAT = ("Write one new question of this kind that these facts answer, in the same JSON form as these "
-               "examples:\n{examples}\nReply with that JSON only.")
+# v2: the few-shots are earlier turns (a 135M teacher copied examples listed in the last turn: 116
+# of 178 replies in the first default run were a few-shot's question again).
+TASK_PROMPT_VERSION = "embgen-task-v2"
+TASK_FORMAT = "Write one new question of the task that these facts answer, in the JSON form of your earlier replies."
 
 
-def task_messages(system: str, sampler: str, facts: list[str], examples: list[str], special: list[str]) -> list[dict]:
-    """EmbGen's request for one task item: ``examples`` are few-shots in the task's JSON."""
-    listed = "\n".join(f"{i + 1}. {neutralize(fact, special)[0]}" for i, fact in enumerate(facts))
-    turn = f"Facts:\n{listed}\n\n{SAMPLER_TASK[sampler]} {TASK_FORMAT.format(examples=chr(10).join(examples))}"
-    return [{"role": "system", "content": system}, {"role": "user", "content": turn}]
+def task_messages(system: str, sampler: str, facts: list[str], shots: list[tuple[str, str]],
+                  special: list[str]) -> list[dict]:
+    """EmbGen's request for one task item. ``shots`` are (text, the task's JSON) few-shots, shown as
+    earlier turns with the text as their one fact, as EmbGen's own prompt shows its worked example."""
+    def turn(items: list[str]) -> str:
+        listed = "\n".join(f"{i + 1}. {neutralize(item, special)[0]}" for i, item in enumerate(items))
+        return f"Facts:\n{listed}\n\n{SAMPLER_TASK[sampler]} {TASK_FORMAT}"
+    messages = [{"role": "system", "content": system}]
+    for text, answer in shots:
+        messages += [{"role": "user", "content": turn([text])}, {"role": "assistant", "content": answer}]
+    return messages + [{"role": "user", "content": turn(facts)}]
 
 
 def qa_request(messages: list[dict], tokenizer, *, key: list, model: str, questions: int, max_tokens: int,
