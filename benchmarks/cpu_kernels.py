@@ -1,7 +1,7 @@
 """Portable against native CPU kernels: do the same inputs give the same bytes, and at what speed?
 
-    python benchmarks/kernels.py                  # 600 MMLU questions embedded, 96 MMLU biology items scored
-    python benchmarks/kernels.py --texts 2000 --items 160
+    python benchmarks/cpu_kernels.py                  # 600 MMLU questions embedded, 96 MMLU biology items scored
+    python benchmarks/cpu_kernels.py --texts 2000 --items 160
 
 A process fixes its kernels at its first torch operation, so each arm is a child process:
 - ``portable`` (the default, SYNTHCRAFT_KERNELS=portable): torch's kernels and oneDNN capped at AVX2,
@@ -17,7 +17,7 @@ multiple-choice items with SmolLM2 in every form (the ``evaluate`` stage's score
 arm: seconds, sha256 of the embeddings and of the scores, and whether they equal the portable
 2-thread arm's bytes. An AVX2-only CPU runs the portable arm's kernels natively, so on such a
 machine portable and native agree by construction; on an AVX-512 machine they show what the cap
-changes. Writes benchmarks/results/kernels.json; the last line is the float32 speed ratio.
+changes. Writes benchmarks/results/cpu_kernels.json; the last line is the float32 speed ratio.
 """
 import argparse
 import json
@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=600)
     parser.add_argument("--items", type=int, default=96)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", default=str(RESULTS / "kernels.json"))
+    parser.add_argument("--out", default=str(RESULTS / "cpu_kernels.json"))
     args = parser.parse_args()
     portable_env = {**native_kernels_env(), "SYNTHCRAFT_KERNELS": "portable"}  # the child re-applies the caps
     arms = {"portable_fp32": (portable_env, args.threads, False),
