@@ -112,6 +112,7 @@ bench: setup setup-vllm
 	$(PY) benchmarks/dedup.py
 	$(PY) benchmarks/eval_scoring.py
 	$(PY) benchmarks/generation.py   # needs the default run's data/retrieved and models/base
+	$(PY) benchmarks/generation_order.py   # needs the study's study_embgen_corpus
 
 clean-venv:
 	rm -rf $(VENV) $(VLLM_VENV)

@@ -41,6 +41,7 @@ def test_budget_stops_generation_at_the_budget(tmp_path, budget):
     assert [r["order"] for r in kept] == list(range(len(kept)))          # a prefix of the stream
     assert stats["kept_tokens_out"] == sum(spent) and teacher.calls == stats["requests"]
     assert teacher.calls <= len(kept) + 1 + budget // 30   # no runaway: at most a round past the budget
+    assert stats["resumed"] == 0   # a later round does not count the earlier rounds' rows as resumed
 
 
 def test_a_rerun_resumes_without_asking_again(tmp_path):

@@ -256,3 +256,15 @@ def test_build_requests_groups_by_fewshot_prefix(smollm2_tokenizer):
                                    max_tokens=256, sampling=Sampling())
     # Another teacher must not resume from this one's outputs.
     assert not {r.id for r, _ in pairs} & {r.id for r, _ in other_teacher}
+
+
+def test_requests_run_grouped_by_prompt_and_rows_stay_in_id_order(tmp_path):
+    # Prompts alternate between two few-shot prefixes: grouped, each prefix's requests run together.
+    pairs = [(GenerationRequest(f"{i:024x}", [], f"{'shots A' if i % 2 else 'shots B'} doc {i}", 16, mcqa.SCHEMA),
+              {"doc_id": f"d{i}", "shot_ids": []}) for i in range(6)]
+    grouped, given = CountingBackend(), CountingBackend()
+    run_requests(pairs, grouped, tmp_path / "a.jsonl", tmp_path / "a", progress=False)
+    run_requests(pairs, given, tmp_path / "b.jsonl", tmp_path / "b", progress=False, group_prefixes=False)
+    assert [int(i, 16) for i in grouped.seen] == [1, 3, 5, 0, 2, 4]
+    assert [int(i, 16) for i in given.seen] == list(range(6))
+    assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()

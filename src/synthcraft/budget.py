@@ -25,10 +25,12 @@ def run_to_budget(make: Callable[[int], tuple[GenerationRequest, dict]], budget:
     """(kept rows in stream order, stats). ``make(k)`` is the k-th (request, provenance) of the stream."""
     pairs: list[tuple[GenerationRequest, dict]] = []
     want = min(max_requests, math.ceil(budget / max_tokens))
+    asked = 0  # requests the teacher answered in this run, over all rounds
     while True:
         pairs += [make(k) for k in range(len(pairs), want)]
         stats = run_requests(pairs, backend, out_file, parts_dir, commit_every=commit_every,
                              max_error_share=max_error_share, section=section)
+        asked += stats["requests"] - stats["resumed"]
         spent = stats["tokens_out"]
         if spent >= budget or len(pairs) >= max_requests:
             break
@@ -42,7 +44,8 @@ def run_to_budget(make: Callable[[int], tuple[GenerationRequest, dict]], budget:
             break
         running += row["tokens_out"]
         kept.append(row)
-    stats.update(budget_tokens=budget, kept_requests=len(kept), kept_tokens_out=running,
+    # A round counts the earlier rounds' rows as resumed; only rows from an earlier run are.
+    stats.update(resumed=max(0, len(pairs) - asked), budget_tokens=budget, kept_requests=len(kept), kept_tokens_out=running,
                  kept_tokens_in=sum(r["tokens_in"] for r in kept), over_budget=len(pairs) - len(kept),
                  reached_budget=stats["tokens_out"] >= budget)
     if not stats["reached_budget"]:

@@ -170,10 +170,13 @@ def _error_message(section: str, backend: Backend, errors: list[dict], attempted
 
 def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, out_file: Path, parts_dir: Path,
                  *, commit_every: int = 16, max_error_share: float = 0.0, section: str = "generate",
-                 progress: bool = True) -> dict:
+                 progress: bool = True, group_prefixes: bool = True) -> dict:
     """Generate every request not already finished in ``parts_dir``; write ``out_file`` sorted by id.
 
-    ``pairs`` are (request, provenance) in execution order; provenance is copied into each row.
+    ``pairs`` are (request, provenance); provenance is copied into each row. With ``group_prefixes``
+    the unfinished requests run sorted by prompt, so neighbours share their longest prefix (system
+    prompt, few-shots) and a backend that keeps the previous prompt's KV cache (llama.cpp) evaluates
+    only the rest (benchmarks/generation_order.py measures it); otherwise in the order given.
     Only completed and too-long-skipped requests count as finished, and only under the same
     ``request_key`` (a row made from another prompt or model is ``stale``); an errored one, or one
     the backend returned no result for, is attempted again on the next run. Errors past
@@ -197,6 +200,8 @@ def run_requests(pairs: list[tuple[GenerationRequest, dict]], backend: Backend, 
         stats = {"requests": len(pairs), "resumed": len(done), "retried": len(current) - len(done),
                  "stale": len(earlier) - len(current), "completed": 0, "skipped_too_long": 0, "errors": 0}
         todo = [(r, p) for r, p in pairs if r.id not in done]
+        if group_prefixes:  # stable: equal prompts keep their order; a resume restarts on the same chunks
+            todo.sort(key=lambda pair: pair[0].prompt)
         allowed_errors = int(max_error_share * len(pairs))
         n_parts = len(list(parts_dir.glob("part-*.jsonl")))
         started, tokens_out, errors = time.perf_counter(), 0, []
