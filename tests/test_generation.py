@@ -239,7 +239,7 @@ def test_plain_text_turn_markers_of_the_template_are_neutralized(smollm2_tokeniz
     assert template_markers(smollm2_tokenizer) == []
 
 
-def test_build_requests_groups_by_fewshot_prefix(smollm2_tokenizer):
+def test_build_requests_prompts_sort_into_fewshot_groups(smollm2_tokenizer):
     from conftest import REPO
     from synthcraft.fewshots import load_fewshots
 
@@ -247,8 +247,12 @@ def test_build_requests_groups_by_fewshot_prefix(smollm2_tokenizer):
     docs = [{"doc_id": f"doc{i}", "text": f"Document number {i} about cells."} for i in range(20)]
     pairs = build_requests(docs, shots, mcqa.TASK, smollm2_tokenizer, model="m", shots_per_prompt=3, max_tokens=256,
                            sampling=Sampling())
-    keys = [p["shot_ids"] for _, p in pairs]
-    assert keys == sorted(keys) and all(k == sorted(k) and len(k) == 3 for k in keys)
+    assert [p["doc_id"] for _, p in pairs] == [d["doc_id"] for d in docs]
+    assert all(p["shot_ids"] == sorted(p["shot_ids"]) and len(p["shot_ids"]) == 3 for _, p in pairs)
+    # The runner executes by prompt: that order must put each few-shot set's requests side by side.
+    runs = [tuple(p["shot_ids"]) for _, p in sorted(pairs, key=lambda pair: pair[0].prompt)]
+    changes = sum(a != b for a, b in zip(runs, runs[1:]))
+    assert changes == len(set(runs)) - 1
     again = build_requests(docs, shots, mcqa.TASK, smollm2_tokenizer, model="m", shots_per_prompt=3, max_tokens=256,
                            sampling=Sampling())
     assert [r.id for r, _ in pairs] == [r.id for r, _ in again]

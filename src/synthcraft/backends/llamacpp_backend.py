@@ -74,7 +74,7 @@ class LlamaCppBackend:
 
     def generate(self, requests: list[GenerationRequest]) -> Iterator[GenerationResult]:
         # llama.cpp reuses the KV cache for the longest prefix shared with the previous prompt
-        # (requests arrive grouped by few-shot prefix). Starting each call from an empty cache
+        # (run_requests sorts them by prompt). Starting each call from an empty cache
         # makes a call's results independent of what ran before it, so a resumed run matches.
         self.llm.reset()
         for request in requests:

@@ -39,8 +39,8 @@ def pick_shots(shots: list[dict], doc_id: str, n: int, seed: int) -> list[dict]:
 
 def build_requests(documents: Iterable[dict], shots: list[dict], task: TaskType, tokenizer, *, model: str,
                    shots_per_prompt: int, max_tokens: int, sampling: Sampling) -> list[tuple[GenerationRequest, dict]]:
-    """(request, provenance) per document, in execution order: grouped by few-shot prefix (which
-    llama.cpp's KV cache and vLLM's prefix caching reuse), then by id."""
+    """(request, provenance) per document, in the documents' order (the request runner executes
+    them grouped by prompt, so requests with the same few-shots run side by side)."""
     special = special_tokens_of(tokenizer)
     out = []
     for doc in documents:
@@ -51,5 +51,4 @@ def build_requests(documents: Iterable[dict], shots: list[dict], task: TaskType,
                          max_tokens, sampling, model)
         request = GenerationRequest(rid, messages, render(tokenizer, messages), max_tokens, task.schema, sampling)
         out.append((request, {"doc_id": doc["doc_id"], "shot_ids": shot_ids}))
-    out.sort(key=lambda pair: (pair[1]["shot_ids"], pair[0].id))
     return out
