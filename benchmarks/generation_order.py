@@ -29,6 +29,7 @@ from common import save_and_print
 
 REPO = Path(__file__).resolve().parents[1]
 ORDERS = ("stream", "grouped")
+CHUNK = 16  # requests per runner chunk (generate.commit_every's default); each starts from an empty cache
 
 
 def study_requests(n: int):
@@ -60,11 +61,7 @@ def reusable_share(prompts: list[str], tokenizer, chunk: int) -> float:
     for i in range(len(ids)):
         if i % chunk == 0:
             continue  # the backend starts each chunk from an empty cache
-        a, b = ids[i - 1], ids[i]
-        k = 0
-        while k < min(len(a), len(b)) and a[k] == b[k]:
-            k += 1
-        shared += k
+        shared += len(os.path.commonprefix([ids[i - 1], ids[i]]))
     return round(shared / sum(map(len, ids)), 3)
 
 
@@ -74,7 +71,7 @@ def run_order(pairs, backend, grouped: bool) -> tuple[dict, dict]:
 
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
-        stats = run_requests(pairs, backend, Path(tmp) / "out.jsonl", Path(tmp) / "parts", commit_every=16,
+        stats = run_requests(pairs, backend, Path(tmp) / "out.jsonl", Path(tmp) / "parts", commit_every=CHUNK,
                              progress=False, group_prefixes=grouped)
         seconds = time.perf_counter() - began
         texts = {row["id"]: row["text"] for row in read_jsonl(Path(tmp) / "out.jsonl")}
@@ -110,7 +107,7 @@ def main() -> None:
                      "samples_per_s": round(len(pairs) / seconds, 4),
                      "tokens_out_per_s": round(statistics.mean(r["tokens_out"] for r in runs[order]) / seconds, 1),
                      "prompt_tokens_per_request": round(runs[order][0]["tokens_in"] / len(pairs), 1),
-                     "prompt_share_after_a_shared_prefix": reusable_share(prompts[order], tokenizer, 16)})
+                     "prompt_share_after_a_shared_prefix": reusable_share(prompts[order], tokenizer, CHUNK)})
     same = sum(texts["stream"][i] == texts["grouped"][i] for i in texts["stream"])
     speedup = round(arms[1]["samples_per_s"] / arms[0]["samples_per_s"], 2)
     result = {"requests": len(pairs), "repeats": args.repeats, "backend": "llamacpp", "model": gen.model,
