@@ -160,7 +160,9 @@ def section_classes() -> dict:
             "embedsdg_correlation": CorrelationParams, "embgen_corpus": EmbgenCorpusParams, "embgen_extract": EmbgenExtractParams,
             "embgen_structure": EmbgenStructureParams, "embgen_sampling": EmbgenSamplingParams, "embgen_generate": EmbgenGenerateParams,
             "embgen_train": (TrainParams, "train"), "embgen_evaluate": EmbgenEvaluateParams, "study": StudyParams,
-            "study_train": (TrainParams, "train"), "study_evaluate": (EvaluateParams, "evaluate")}
+            "study_train": (TrainParams, "train"), "study_evaluate": (EvaluateParams, "evaluate"),
+            "study_embedsdg_regions": (RegionsParams, "embedsdg_regions"),
+            "study_embedsdg_decode": (DecodeParams, "embedsdg_decode")}
 
 
 def load(name, spec, path):

@@ -80,3 +80,36 @@ def test_embgen_stream_asks_for_one_task_item_from_sampled_pairs(smollm2_tokeniz
     again = embgen_stream(pairs, structure, shots, task, smollm2_tokenizer, generate,
                           EmbgenSamplingParams(pairs_per_request=3))
     assert [again(k)[0].id for k in range(30)] == [r.id for r, _ in draws]   # resumable: draw k is fixed
+
+
+def test_embedsdg_stream_asks_for_one_task_item_from_two_passages_and_their_draft(smollm2_tokenizer):
+    from synthcraft.generation import GenerateParams
+    from synthcraft.study import EMBEDSDG
+    from synthcraft.study.embedsdg import embedsdg_stream, usable_pairs
+    from synthcraft.tasks import TaskParams
+
+    documents = {f"d{i}": {"doc_id": f"d{i}", "text": f"Document {i} says that organ {i} filters the blood."}
+                 for i in range(6)}
+    pairs = [{"order": k, "doc_ids": [f"d{k}", f"d{k + 1}"], "cell": [0, k], "cell_count": 1 + k,
+              "text": f"organ {k} ... blood ... filters" if k % 2 == 0 else "", "degenerate": None if k % 2 == 0 else "empty"}
+             for k in range(5)]
+    shots = [{"id": f"shot{i}", "question": f"Which organ does job {i}?", "text": f"Passage {i} on organs.",
+              "options": ["the liver", "the heart", "the lung", "the skin"], "answer": "A"} for i in range(5)]
+    task, generate = TaskParams(name="sciq", type="mcqa"), GenerateParams(shots_per_prompt=3)
+    stream = usable_pairs(pairs, "no_draft")
+    assert stream == pairs and usable_pairs(pairs, "skip") == pairs[0::2]
+    make = embedsdg_stream(documents, stream, shots, task, smollm2_tokenizer, generate)
+    for k in range(5):
+        request, provenance = make(k)
+        last = request.messages[-1]["content"]
+        assert request.schema == TASK.schema and request.messages[0]["role"] == "system"
+        assert f"Document {k} says" in last and f"Document {k + 1} says" in last     # both seeds are shown
+        assert ("Partial draft:" in last) == (k % 2 == 0) == provenance["draft"]     # the draft, where usable
+        assert "Which organ" not in last and len(request.messages) == 2 + 2 * 3      # few-shots: earlier turns
+        assert [m["content"] for m in request.messages[2:-1:2]] == [
+            TASK.answer_json(s) for s in shots if s["id"] in provenance["shot_ids"]]
+        assert provenance["arm"] == EMBEDSDG and provenance["pair"] == k and provenance["doc_ids"] == pairs[k]["doc_ids"]
+    again = make(5)                   # past the last pair: the first again, with its own few-shot draw
+    assert again[1]["pair"] == 0 and again[1]["pass"] == 1 and again[1]["doc_ids"] == pairs[0]["doc_ids"]
+    assert len({make(k)[0].id for k in range(10)}) == 10
+    assert embedsdg_stream(documents, stream, shots, task, smollm2_tokenizer, generate)(3)[0].id == make(3)[0].id

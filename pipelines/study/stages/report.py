@@ -30,7 +30,7 @@ from synthcraft.files import atomic_write_text, csv_text  # noqa: E402
 from synthcraft.report import png, table, write_page  # noqa: E402
 from synthcraft.runtime import setup_logging  # noqa: E402
 from synthcraft.stage import load_params, parse_paths, write_metrics  # noqa: E402
-from synthcraft.study import ARMS, BASE, EMBGEN, GENERATIVE, HUMAN, RANDOM, TRAINED, StudyParams  # noqa: E402
+from synthcraft.study import ARMS, BASE, EMBEDSDG, EMBGEN, GENERATIVE, HUMAN, RANDOM, TRAINED, StudyParams  # noqa: E402
 from synthcraft.study.analysis import load_correct, set_summary  # noqa: E402
 
 
@@ -55,8 +55,14 @@ def spend_of(metrics: Path) -> dict:
             entry["rejects"] = {k: v for k, v in g["funnel"].items() if isinstance(v, int) and k not in ("retrieved", "available")}
         if arm == EMBGEN:   # its material: pairs the teacher extracted, outside the generation budget
             x = json.loads((metrics / "embgen" / "extract.json").read_text())
-            entry["material"] = {"documents": x["documents"], "pairs": x["pairs"],
+            entry["material"] = {"by": "teacher", "documents": x["documents"], "pairs": x["pairs"],
                                  "tokens_out": x["requests"]["tokens_out"], "tokens_in": x["requests"]["tokens_in"]}
+        if arm == EMBEDSDG:  # its material: the student's decodings of the seed pairs, outside the budget
+            x = json.loads((metrics / "embedsdg" / "pairs.json").read_text())
+            entry["material"] = {"by": "student", "documents": x["documents"], "pairs": x["pairs"],
+                                 "usable_drafts": x["usable_drafts"], "tokens_out": x["material"]["decode_tokens_out"],
+                                 "tokens_in": x["material"]["decode_tokens_in"]}
+            entry["passes"], entry["with_draft_share"] = g["passes"], g["with_draft_share"]
         out[arm] = entry
     return out
 
@@ -140,8 +146,8 @@ def run(params, paths: Paths) -> dict:
         "<h2>Spend</h2>",
         table(["arm", "training rows", "requests kept", "output tokens kept", "samples/s", "tokens/s",
                "material tokens (outside the budget)", "training s (seed 0)"], spend_rows),
-        "<p>Material tokens: what the teacher wrote before generation, outside the budget: EmbGen's "
-        "entity-description pairs.</p>"])
+        "<p>Material tokens: what was written before generation, outside the budget: EmbGen's "
+        "entity-description pairs (by the teacher), EmbedSDG's decoded interpolations (by the student).</p>"])
     logging.info("study: %s", {s: {arm: r["difference"] for arm, r in summary[s][p.primary][f"vs_{RANDOM}"].items()}
                                for s in summary})
     return metrics

@@ -25,9 +25,11 @@ RANDOM = "random"        # uniform corpus documents through CRAFT's template: wh
 CRAFT = "craft"          # documents retrieved near the few-shots, CRAFT's template and filters
 EMBGEN = "embgen"        # EmbGen: entity-description pairs of the domain's documents, reassembled by
                          # their embedding structure (samplers, cluster system prompts), the same filters
+EMBEDSDG = "embedsdg"    # EmbedSDG: pairs of domain documents from sparse regions of the student's
+                         # embedding space, their decoded interpolation as a draft, the same filters
 REWRITING = (RANDOM, CRAFT)               # arms that rewrite one corpus document per request
-GENERATIVE = (*REWRITING, EMBGEN)         # arms whose rows the teacher writes, under one token budget
-TRAINED = (FEWSHOT, HUMAN, *GENERATIVE)   # arms with a training set (each trained over the seeds)
+GENERATIVE = (*REWRITING, EMBGEN, EMBEDSDG)   # arms whose rows the teacher writes, under one token budget
+TRAINED = (FEWSHOT, HUMAN, *GENERATIVE)       # arms with a training set (each trained over the seeds)
 ARMS = (BASE, *TRAINED)
 
 
@@ -45,11 +47,14 @@ class StudyParams:
     seed: int = 0                      # few-shot draw, stream order, human items
     embgen_source: str = CRAFT         # EmbGen's documents: the craft arm's (the domain) or the random arm's
     embgen_documents: int = 100        # the first N of that arm's stream, whose pairs the teacher extracts
+    embedsdg_source: str = CRAFT       # EmbedSDG's documents (its D): the craft arm's or the random arm's
+    embedsdg_documents: int = 400      # the first N of that arm's stream, embedded by the student
 
     def __post_init__(self):
-        if self.embgen_source not in REWRITING:
-            raise ValueError(f"embgen_source={self.embgen_source!r}: one of {REWRITING}")
-        for key in ("fewshots", "documents", "budget_tokens", "max_requests", "embgen_documents"):
+        for key in ("embgen_source", "embedsdg_source"):
+            if getattr(self, key) not in REWRITING:
+                raise ValueError(f"{key}={getattr(self, key)!r}: one of {REWRITING}")
+        for key in ("fewshots", "documents", "budget_tokens", "max_requests", "embgen_documents", "embedsdg_documents"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key}={getattr(self, key)}: give a positive number")
         if self.human_n is not None and self.human_n < 1:

@@ -8,6 +8,12 @@ Listings 2-4 (role, task, format, instructions, material, the request again).
 P_g and P_b ask for the mcqa task's JSON (question, four options, the answer letter) and are
 constrained to its schema, like every synthcraft generation. Each shows one hand-written worked
 example as an earlier chat turn: a 135M teacher follows an example far better than an instruction.
+
+``passage_messages`` is P_g for the head-to-head study, whose seeds are domain documents rather
+than task items: the same parts (role and rules, two seeds, the decoded draft between them, the
+request again) with passages in place of example questions, one item in the task's JSON, and the
+task's few-shots as the worked examples in earlier turns (each its one passage, then its JSON: what
+the study's other arms show too).
 """
 from __future__ import annotations
 
@@ -125,3 +131,37 @@ def teacher_request(messages: list[dict], tokenizer, *, key: list, model: str, m
     """A schema-constrained request whose id hashes everything that determines its output."""
     rid = request_id(key, messages, TEMPLATE_VERSION, TASK.schema, max_tokens, sampling, model)
     return GenerationRequest(rid, messages, render(tokenizer, messages), max_tokens, TASK.schema, sampling)
+
+
+PASSAGE_PROMPT_VERSION = "esdg-passages-v1"
+PASSAGE_SYSTEM = (
+    "You write multiple-choice exam questions from reading passages. You are given passages and, "
+    "sometimes, a partial, possibly garbled draft that lies between two of them. Write one new question "
+    "that a reader of the passages can answer.\n"
+    "Rules:\n- With two passages, the question combines ideas of both; with a draft, it follows the draft's outline.\n"
+    "- Do not copy sentences from the passages: ask about what they mean.\n"
+    "- Exactly one option is correct. Reply with JSON only, in the form of your earlier replies."
+)
+
+
+def passage_turn(passages: list[str], draft: Optional[str]) -> str:
+    listed = "\n\n".join(f"Passage {i + 1}:\n{text}" for i, text in enumerate(passages))
+    if len(passages) == 1:
+        return f"{listed}\n\nNow write the new question about the passage."
+    if draft is None:
+        return f"{listed}\n\nNow write the new question that combines Passage 1 and Passage 2."
+    return (f"{listed}\n\nPartial draft:\n{draft}\n\n"
+            "Now write the new question that combines Passage 1 and Passage 2 and completes the draft.")
+
+
+def passage_messages(first: str, second: str, draft: Optional[str], shots: list[tuple[str, str]],
+                     special: list[str]) -> list[dict]:
+    """P_g over two seed passages and the decoded draft (None: the pair's decoding was unusable);
+    ``shots`` are (passage, the task's JSON) worked examples. Passages and draft are untrusted text."""
+    clean = lambda text: neutralize(text, special)[0]  # noqa: E731
+    messages = [{"role": "system", "content": PASSAGE_SYSTEM}]
+    for text, answer in shots:
+        messages += [{"role": "user", "content": passage_turn([clean(text)], None)},
+                     {"role": "assistant", "content": answer}]
+    return messages + [{"role": "user", "content": passage_turn([clean(first), clean(second)],
+                                                                None if draft is None else clean(draft))}]
