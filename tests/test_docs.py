@@ -248,7 +248,7 @@ def headline_figures() -> list[str]:
         f"{points(embgen_control['accuracy_difference'])} {interval(embgen_control['accuracy_difference_ci95'])}",
         *(f"{points(study(arm, other)['difference'])} {interval(study(arm, other)['ci95'])}"
           for arm, other in (("human", "base"), ("craft", "random"), ("craft", "base"), ("embgen", "random"),
-                             ("embgen", "base"))),
+                             ("embgen", "base"), ("embedsdg", "random"), ("embedsdg", "base"))),
     ]
 
 
