@@ -236,7 +236,10 @@ def headline_figures() -> list[str]:
     embgen_control = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "human_vs_no_aug", "seen")
     synth_human = craft("synthcraft_vs_human")
     study = lambda arm, other: metric("metrics/study/study.json", "sets", "sciq", "cloze_norm", f"vs_{other}", arm)
+    density = metric("metrics/embedsdg/density/correlation.json", "accuracy")
     return [
+        f"{metric('metrics/embedsdg/density/score.json', 'models', 'student', 'accuracy') * 100:.1f}%",
+        f"r = {density['pearson']:+.2f} {interval(density['pearson_ci95'], 1, 2)}".replace("-", "−"),
         f"{points(craft('synthcraft_vs_base')['accuracy_difference'])} {interval(craft('synthcraft_vs_base')['accuracy_difference_ci95'])}",
         f"{points(craft('human_vs_base')['accuracy_difference'])} {interval(craft('human_vs_base')['accuracy_difference_ci95'])}",
         f"{points(synth_human['accuracy_difference'])} {interval(synth_human['accuracy_difference_ci95'])}",

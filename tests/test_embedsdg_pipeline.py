@@ -39,7 +39,7 @@ def test_embedsdg_pipeline_runs_end_to_end(repo, teacher):
     result = run(repo, "dvc", "repro", PIPELINE)
     assert teacher.missed == 0 and teacher.answered == 6 + 6 + 9
     steps = ("split", "student", "embed", "regions", "decode", "fidelity", "generate", "filter", "evaluate", "correlation",
-             "report")
+             "report", "density_split", "density_student", "density_embed", "density_score", "density_correlation")
     assert set(stages(result.stdout)) == {"base", *(f"embedsdg_{s}" for s in steps)} | {
         f"embedsdg_train@{arm}" for arm in ARMS}
     split = metrics(repo, "split.json")
@@ -75,6 +75,14 @@ def test_embedsdg_pipeline_runs_end_to_end(repo, teacher):
         assert "mcnemar_p" in report["comparisons"][comparison]["all"]
     correlation = metrics(repo, "correlation.json")
     assert correlation["accuracy"]["regions"] == len(correlation["regions"])
+    density = metrics(repo, "density/score.json")   # the SciQ density check: its own D, student and items
+    assert metrics(repo, "density/split.json")["pool"] == 48 and density["items"] == 24
+    assert set(density["models"]) == {"base", "student"} and "mcnemar_p" in density["student_vs_base"]
+    points = [json.loads(line) for line in (repo / "data/embedsdg/density/space/points.jsonl").read_text().splitlines()]
+    assert [sum(p["split"] == s for p in points) for s in ("pool", "eval")] == [48, 24]
+    density_correlation = metrics(repo, "density/correlation.json")
+    assert density_correlation["accuracy"]["regions"] == len(density_correlation["regions"])
+    assert set(density_correlation["base_contrast"]) == {"accuracy", "mean_logprob"}   # the untuned model beside it
     assert "metrics/embedsdg/evaluate.json" in run(repo, "dvc", "metrics", "show").stdout
     page = (repo / "reports/embedsdg.html").read_text()   # the run report tabulates these metrics
     r = report["comparisons"]["human_vs_student"]["all"]
@@ -88,4 +96,5 @@ def test_only_what_changed_reruns(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["embedsdg_correlation"]["cells_per_axis"] = 2
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == ["embedsdg_correlation", "embedsdg_report"]
+    assert set(stages(run(repo, "dvc", "repro", PIPELINE).stdout)) == {"embedsdg_correlation", "embedsdg_report",
+                                                                       "embedsdg_density_correlation"}

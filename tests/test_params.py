@@ -129,7 +129,7 @@ def section_classes() -> dict:
     from synthcraft.methods.embedder.influence import InfluenceParams
     from synthcraft.methods.embedder.mining import MineParams
     from synthcraft.methods.embedder.prompts import BrainstormParams, InstancesParams
-    from synthcraft.methods.embedsdg.correlation import CorrelationParams
+    from synthcraft.methods.embedsdg.correlation import CorrelationParams, DensityParams
     from synthcraft.methods.embedsdg.decoding import DecodeParams
     from synthcraft.methods.embedsdg.embedding import EmbedParams as EmbedsdgEmbedParams
     from synthcraft.methods.embedsdg.evaluation import EmbedsdgEvaluateParams
@@ -157,7 +157,7 @@ def section_classes() -> dict:
             "embedder_evaluate": EmbedderEvaluateParams, "embedder_influence": InfluenceParams, "embedsdg_pool": PoolParams,
             "embedsdg_student": (StudentParams, "train"), "embedsdg_embed": EmbedsdgEmbedParams, "embedsdg_regions": RegionsParams,
             "embedsdg_decode": DecodeParams, "embedsdg_fidelity": FidelityParams, "embedsdg_generate": EmbedsdgGenerateParams, "embedsdg_train": (TrainParams, "train"), "embedsdg_evaluate": EmbedsdgEvaluateParams,
-            "embedsdg_correlation": CorrelationParams, "embgen_corpus": EmbgenCorpusParams, "embgen_extract": EmbgenExtractParams,
+            "embedsdg_correlation": CorrelationParams, "embedsdg_density": DensityParams, "embgen_corpus": EmbgenCorpusParams, "embgen_extract": EmbgenExtractParams,
             "embgen_structure": EmbgenStructureParams, "embgen_sampling": EmbgenSamplingParams, "embgen_generate": EmbgenGenerateParams,
             "embgen_train": (TrainParams, "train"), "embgen_evaluate": EmbgenEvaluateParams, "study": StudyParams,
             "study_train": (TrainParams, "train"), "study_evaluate": (EvaluateParams, "evaluate"),

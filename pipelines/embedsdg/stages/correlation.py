@@ -6,7 +6,9 @@
 Regions: a grid over D's bounding box (methods/embedsdg/correlation.py says why and how); x = D's
 points in a region, y = the student's accuracy on the evaluation items in it, and their mean
 log-probability of the correct option. Pearson and Spearman with p-values, a bootstrap CI on r,
-and the scatter as a dvc plot (metrics/embedsdg/correlation.csv).
+and the scatter as a dvc plot (metrics/embedsdg/correlation.csv); the same for the base model
+(``base_contrast``) where the items file scores it. The SciQ density check runs this script on its
+own files (embedsdg_density_correlation).
 """
 import csv
 import logging
@@ -41,15 +43,23 @@ def run(params, paths: Paths) -> dict:
         raise ValueError(f"embedsdg_correlation.model = {p.model!r} was not evaluated. Fix: use student or an arm name")
     grid = Grid(pool, p.cells_per_axis)
     eval_cells = grid.cells(np.array([point_of[i["id"]] for i in items]))
-    correct = np.array([int(i[f"{p.model}_correct"]) for i in items])
-    logprob = np.array([float(i[f"{p.model}_logprob"]) for i in items])
-    table = region_table(grid.cells(pool), eval_cells, correct, logprob, p.min_items)
-    x = [r["pool_points"] for r in table]
+    pool_cells = grid.cells(pool)
+
+    def regions(model: str) -> tuple[list[dict], dict]:
+        correct = np.array([int(i[f"{model}_correct"]) for i in items])
+        logprob = np.array([float(i[f"{model}_logprob"]) for i in items])
+        table = region_table(pool_cells, eval_cells, correct, logprob, p.min_items)
+        x = [r["pool_points"] for r in table]
+        return table, {"accuracy": correlate(x, [r["accuracy"] for r in table], p.bootstrap_resamples, p.seed),
+                       "mean_logprob": correlate(x, [r["mean_logprob"] for r in table], p.bootstrap_resamples, p.seed)}
+
+    table, found = regions(p.model)
     report = {"model": p.model, "cells_per_axis": p.cells_per_axis, "min_items": p.min_items,
-              "items_in_regions": sum(r["items"] for r in table),
-              "accuracy": correlate(x, [r["accuracy"] for r in table], p.bootstrap_resamples, p.seed),
-              "mean_logprob": correlate(x, [r["mean_logprob"] for r in table], p.bootstrap_resamples, p.seed),
-              "regions": table}
+              "items_in_regions": sum(r["items"] for r in table), **found, "regions": table}
+    if p.model != "base" and "base_correct" in items[0]:
+        # The untuned model on the same regions: density that predicts its accuracy as well says which
+        # items are typical of D's distribution, not what training on D taught.
+        report["base_contrast"] = regions("base")[1]
     write_metrics(paths.metrics, report)
     atomic_write_text(paths.plot, "pool_points,accuracy,mean_logprob,items\n" + "".join(
         f"{r['pool_points']},{r['accuracy']:.4f},{r['mean_logprob']:.4f},{r['items']}\n" for r in table))

@@ -21,7 +21,7 @@ from synthcraft.evaluation.scoring import FORMS
 from synthcraft.evaluation.summaries import accuracy, compare
 from synthcraft.files import atomic_write_text, csv_text, read_jsonl
 from synthcraft.methods.embedsdg.arms import ARMS
-from synthcraft.methods.embedsdg.evaluation import COMPARISONS, EmbedsdgEvaluateParams, density_split
+from synthcraft.methods.embedsdg.evaluation import COMPARISONS, EmbedsdgEvaluateParams, density_split, item_columns
 from synthcraft.methods.embedsdg.grid import Grid
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths, write_metrics
@@ -78,13 +78,10 @@ def run(params, paths: Paths) -> dict:
     report["arm_sizes"] = spend["arm_sizes"]
     write_metrics(paths.metrics, report)
 
-    logprobs = {m: s.correct_logprob(form) for m, s in scored.items()}
-    corrects = {m: s.correct(form) for m, s in scored.items()}
-    rows = ([item["id"], item["subject"], region[i], "-".join(map(str, cells[i]))] +
-            [v for m in scored for v in (int(corrects[m][i]), round(float(logprobs[m][i]), 5))]
+    header, values = item_columns(scored, form)
+    rows = ([item["id"], item["subject"], region[i], "-".join(map(str, cells[i]))] + values[i]
             for i, item in enumerate(items))
-    atomic_write_text(paths.items, csv_text(["id", "subject", "region", "cell"] +
-                                            [f"{m}_{c}" for m in scored for c in ("correct", "logprob")], rows))
+    atomic_write_text(paths.items, csv_text(["id", "subject", "region", "cell"] + header, rows))
     bars = "".join(f"{m} ({k}),{report['models'][m][k]['accuracy']}\n" for m in scored for k in ("all", "sparse", "dense")
                    if k in report["models"][m])
     atomic_write_text(paths.plot, "bar,accuracy\n" + bars)

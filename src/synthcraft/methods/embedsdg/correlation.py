@@ -26,6 +26,18 @@ class CorrelationParams:
     seed: int = 0
 
 
+@dataclass
+class DensityParams:
+    """The ``embedsdg_density:`` section: the same check on SciQ, where the student is above chance
+    (D = SciQ train items the student is tuned on, evaluation = SciQ test items)."""
+    pool_size: int = 2000          # D: the first pool_size items of the train file
+    eval_size: int = 1000          # the first eval_size items of the test file
+
+    def __post_init__(self):
+        if self.pool_size < 1 or self.eval_size < 1:
+            raise ValueError("embedsdg_density.pool_size and eval_size must be >= 1")
+
+
 def region_table(pool_cells: np.ndarray, eval_cells: np.ndarray, correct: np.ndarray, logprob: np.ndarray,
                  min_items: int) -> list[dict]:
     """One row per region with >= ``min_items`` evaluation items (cells as [n, K] ints, -1 = outside)."""

@@ -36,3 +36,14 @@ def density_split(points: np.ndarray, grid_spec: dict) -> list[str]:
     grid = Grid.from_spec(grid_spec)
     counts = np.array(grid_spec["counts"])
     return ["sparse" if c[0] < 0 or counts[tuple(c)] < grid_spec["threshold"] else "dense" for c in grid.cells(points)]
+
+
+def item_columns(scored: dict, form: str) -> tuple[list[str], list[list]]:
+    """(header, one row per item): each model's correctness (0/1) and log-probability of the correct
+    option in ``form``, as ``<model>_correct`` and ``<model>_logprob``, the columns
+    embedsdg_correlation reads."""
+    header = [f"{model}_{column}" for model in scored for column in ("correct", "logprob")]
+    columns = [(s.correct(form), s.correct_logprob(form)) for s in scored.values()]
+    rows = [[v for correct, logprob in columns for v in (int(correct[i]), round(float(logprob[i]), 5))]
+            for i in range(len(columns[0][0]))]
+    return header, rows
