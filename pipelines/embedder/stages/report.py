@@ -3,8 +3,9 @@
     dvc repro pipelines/embedder/dvc.yaml:embedder_report
     xdg-open reports/embedder.html
 
-Run metadata (git revision, date, teacher, base embedder: from the dataset card mine wrote), a
-one-line verdict (SciQ retrieval, the benchmark the positive control is built for), the funnel
+Run metadata (when and at which git revision the report was written; teacher and base embedder from
+the dataset card mine wrote), a one-line verdict (SciQ retrieval, the benchmark the positive
+control is built for), the funnel
 (brainstormed tasks, written instances with every reject reason, negatives mined or kept), the
 trainings (the recipe, its two ablations, the human control), every task's main score per model, and every paired comparison per task and per task
 group with its interval. Tabulates what the stages wrote; computes nothing new.
