@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime
 import html
 import io
 import json
@@ -461,13 +462,15 @@ def samples_html(samples: dict[str, list[dict]], limit: int = 3) -> str:
     return "\n".join(out)
 
 
-def git_revision(cwd: str | Path = ".") -> str:
-    """``git describe --always --dirty`` of the code now checked out ("unknown" outside git).
+def written() -> str:
+    """"<today> at git revision <git describe --always --dirty>" ("unknown" outside git): when and
+    from which code a run report was written.
 
-    For the run reports, which are leaves: the same stamp in a dataset would change its bytes on
-    every re-run and make DVC re-run everything downstream of it (see cards.py)."""
+    For the run reports only, which are leaves: the same stamp in a dataset would change its bytes
+    on every re-run and make DVC re-run everything downstream of it (see cards.py)."""
     try:
-        return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=cwd, capture_output=True, text=True,
-                              check=True).stdout.strip()
+        revision = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+                                  check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        revision = "unknown"
+    return f"{datetime.date.today().isoformat()} at git revision {revision}"

@@ -10,14 +10,13 @@ control is built for), the funnel
 trainings (the recipe, its two ablations, the human control), every task's main score per model, and every paired comparison per task and per task
 group with its interval. Tabulates what the stages wrote; computes nothing new.
 """
-import datetime
 import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.files import read_jsonl
-from synthcraft.report import git_revision, samples_html, table, write_page
+from synthcraft.report import samples_html, table, write_page, written
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
@@ -83,7 +82,7 @@ def run(params, paths: Paths) -> dict:
     parts = ["<h1>Embedder run report</h1>",
              f'<p class="headline">{html.escape(verdict(evaluation))}</p>',
              "<h2>Run</h2>",
-             table(["", ""], [["report written", f"{datetime.date.today().isoformat()} at git revision {git_revision()}"],
+             table(["", ""], [["report written", written()],
                               ["teacher", card.get("teacher", "—")], ["base embedder", card.get("student", "—")],
                               ["source", f"{card['source']} ({card['license']})" if card else "—"]]),
              "<h2>Funnel</h2>",

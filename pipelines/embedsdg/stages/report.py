@@ -8,15 +8,14 @@ Run metadata (git revision, date, teacher, student, arm size), a one-line verdic
 per model on all / sparse / dense items with intervals, every paired comparison, and the
 density-accuracy correlation. Computes nothing new: it tabulates what the stages wrote.
 """
-import datetime
 import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.files import read_jsonl
-from synthcraft.report import (DIFFERENCE_HEADER, difference_phrase, difference_rows, git_revision, samples_html, table,
-                               write_page)
+from synthcraft.report import (DIFFERENCE_HEADER, difference_phrase, difference_rows, samples_html, table,
+                               write_page, written)
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
@@ -55,7 +54,7 @@ def run(params, paths: Paths) -> dict:
     parts = ["<h1>EmbedSDG run report</h1>",
              f'<p class="headline">{html.escape(verdict(evaluation["comparisons"]))}</p>',
              "<h2>Run</h2>",
-             table(["", ""], [["report written", f"{datetime.date.today().isoformat()} at git revision {git_revision()}"],
+             table(["", ""], [["report written", written()],
                               ["teacher", card["teacher"]], ["student", card["student"]],
                               ["examples per equal-count arm", card["accounting"]["examples_per_arm"]],
                               ["primary form", evaluation["primary"]], ["source", f"{card['source']} ({card['license']})"]]),
