@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from conftest import git_repo, method_repo, ran_stages, recorded_teacher, run, teach_from
+from conftest import REPO, git_repo, method_repo, ran_stages, recorded_teacher, run, teach_from
 from synthcraft.methods.embedsdg.arms import ARMS
 
 pytestmark = pytest.mark.slow
@@ -83,6 +83,12 @@ def test_embedsdg_pipeline_runs_end_to_end(repo, teacher):
     density_correlation = metrics(repo, "density/correlation.json")
     assert density_correlation["accuracy"]["regions"] == len(density_correlation["regions"])
     assert set(density_correlation["base_contrast"]) == {"accuracy", "mean_logprob"}   # the untuned model beside it
+    cells = density_correlation["cells_per_axis"]   # the same check under other region definitions
+    run(repo, "python", str(REPO / "scripts/embedsdg_density_variants.py"), "--grids", f"2:{cells},3:2", "--neighbours", "3")
+    variants = metrics(repo, "density/variants.json")
+    assert variants["grids"][0]["student"] == density_correlation["accuracy"]   # the stage's setting, reproduced
+    knn = variants["knn"][0]
+    assert knn["items"] == 24 and knn["auc_student_correct"]["right"] + knn["auc_student_correct"]["wrong"] == 24
     assert "metrics/embedsdg/evaluate.json" in run(repo, "dvc", "metrics", "show").stdout
     page = (repo / "reports/embedsdg.html").read_text()   # the run report tabulates these metrics
     r = report["comparisons"]["human_vs_student"]["all"]
