@@ -114,6 +114,8 @@ bench: setup setup-vllm
 	$(PY) benchmarks/eval_scoring.py
 	$(PY) benchmarks/generation.py   # needs the default run's data/retrieved and models/base
 	$(PY) benchmarks/generation_order.py   # needs the study's study_embgen_corpus
+	$(PY) benchmarks/generation.py --arms llamacpp vllm --source study --out benchmarks/results/generation_study.json
+	$(PY) benchmarks/study_scoring.py   # needs models/base
 
 clean-venv:
 	rm -rf $(VENV) $(VLLM_VENV)

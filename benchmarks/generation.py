@@ -4,9 +4,14 @@
     make setup-vllm                              # the vllm arm's interpreter
     python benchmarks/generation.py              # 64 requests per arm, transformers on 4 (~20 min)
     python benchmarks/generation.py --arms llamacpp vllm --requests 16
+    python benchmarks/generation.py --arms llamacpp vllm --source study --out benchmarks/results/generation_study.json
 
 Requests are the generate stage's own: the first ``--requests`` documents of
-data/retrieved/<task>.parquet with the default few-shots, template and sampling. Each arm runs in
+data/retrieved/<task>.parquet with the default few-shots, template and sampling. ``--source study``
+takes the study's craft arm instead (its few-shots and documents, as benchmarks/generation_order.py
+builds them: `dvc repro -s pipelines/study/dvc.yaml:study_embgen_corpus` first), the volume and
+prompt shape the study's teacher sees; every request then goes through the runner's default
+order, grouped by prompt, and ``--commit-every`` sets the batch a backend gets at once. Each arm runs in
 a child process (so its memory is its own) through the shared request runner, and reports engine
 start, samples/s, output tokens/s, the share of outputs that parse as JSON and pass the task's
 checks (the filter's format rules), and the peak RSS of its whole process tree (vLLM's worker
@@ -64,7 +69,16 @@ class PeakTreeRSS:
         return round(self.peak / 2**20, 1)
 
 
-def craft_requests(n: int):
+def craft_requests(n: int, source: str = "default"):
+    if source == "study":
+        from generation_order import study_requests
+        from synthcraft.stage import load_params
+        from synthcraft.study import StudyParams, study_task
+        from synthcraft.tasks import TaskParams
+
+        pairs, gen, _ = study_requests(n)
+        params = load_params(REPO / "params.yaml", task=TaskParams, study=StudyParams)
+        return pairs, study_task(params.study, params.task).task_type, gen
     import pyarrow.parquet as pq
 
     from synthcraft.fewshots import load_fewshots
@@ -130,12 +144,12 @@ def start_server(model: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("llama_cpp.server did not start")
 
 
-def run_arm(arm: str, n: int) -> dict:
+def run_arm(arm: str, n: int, source: str, commit_every: int) -> dict:
     """One arm, in this process: build (timed), generate through the shared runner, score."""
     from synthcraft.filters import extract_json
     from synthcraft.generation import run_requests
 
-    pairs, task, gen = craft_requests(n)
+    pairs, task, gen = craft_requests(n, source)
     memory = PeakTreeRSS()
     server = None
     started = time.perf_counter()
@@ -145,7 +159,7 @@ def run_arm(arm: str, n: int) -> dict:
     start_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
-        stats = run_requests(pairs, backend, Path(tmp) / "out.jsonl", Path(tmp) / "parts", commit_every=16,
+        stats = run_requests(pairs, backend, Path(tmp) / "out.jsonl", Path(tmp) / "parts", commit_every=commit_every,
                              progress=False)
         seconds = time.perf_counter() - began
         rows = [json.loads(line) for line in (Path(tmp) / "out.jsonl").read_text().splitlines()]
@@ -169,17 +183,21 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=ARMS)
     parser.add_argument("--requests", type=int, default=64)
     parser.add_argument("--transformers-requests", type=int, default=4, help="~50 s each on 2 cores")
+    parser.add_argument("--source", choices=("default", "study"), default="default",
+                        help="whose requests: the default run's generate stage, or the study's craft arm")
+    parser.add_argument("--commit-every", type=int, default=16, help="requests per runner chunk (generate.commit_every)")
     parser.add_argument("--one-arm", help=argparse.SUPPRESS)  # internal: run this arm here, print JSON
     parser.add_argument("--out", default=str(RESULTS / "generation.json"))
     args = parser.parse_args()
     if args.one_arm:
-        print("RESULT " + json.dumps(run_arm(args.one_arm, args.requests)), flush=True)
+        print("RESULT " + json.dumps(run_arm(args.one_arm, args.requests, args.source, args.commit_every)), flush=True)
         return
 
     arms = []
     for arm in args.arms:
         n = args.transformers_requests if arm == "transformers" else args.requests
-        done = subprocess.run([sys.executable, __file__, "--one-arm", arm, "--requests", str(n)],
+        done = subprocess.run([sys.executable, __file__, "--one-arm", arm, "--requests", str(n), "--source", args.source,
+                               "--commit-every", str(args.commit_every)],
                               stdout=subprocess.PIPE, text=True)
         lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
         arms.append(json.loads(lines[-1][7:]) if lines and done.returncode == 0
@@ -189,7 +207,7 @@ def main() -> None:
     for a in arms:
         if reference and "samples_per_s" in a:
             a["speed_vs_llamacpp"] = round(a["samples_per_s"] / reference["samples_per_s"], 2)
-    result = {"requests": args.requests, "arms": arms}
+    result = {"requests": args.requests, "source": args.source, "commit_every": args.commit_every, "arms": arms}
     summary = ", ".join(f"{a['arm']} {a['samples_per_s']:.3f}/s ({a.get('speed_vs_llamacpp', '?')}x)"
                         for a in arms if "samples_per_s" in a)
     save_and_print(result, args.out, "samples/s: " + summary)

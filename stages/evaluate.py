@@ -36,7 +36,7 @@ from synthcraft.evaluation.judge import JudgeParams
 from synthcraft.evaluation.lexical import lexical_scores
 from synthcraft.evaluation.openended import Answered, answer_rows, judge_answers, open_set_report
 from synthcraft.evaluation.runner import run_models
-from synthcraft.evaluation.seeds import add_seed_summaries, model_runs
+from synthcraft.evaluation.seeds import add_seed_summaries, is_repeat, model_runs
 from synthcraft.evaluation.summaries import Scored, accuracy, accuracy_by_subject, set_report
 from synthcraft.files import atomic_write_text, csv_text, read_jsonl, write_jsonl
 from synthcraft.params import load_section
@@ -73,9 +73,9 @@ def run(params, paths: Paths) -> dict:
     bf16 = use_bf16(p.bf16, device)
     models = p.adapters(task.name)
     runs = model_runs(models)
-    results, answers = run_models({name: (str(paths.base), adapter) for name, adapter in runs.items()}, mcqa_sets,
+    results, answers = score_runs(runs, str(paths.base), mcqa_sets,
                                   {name: (items, p.sets[name].max_new_tokens) for name, items in open_sets.items()},
-                                  batch_size=p.batch_size, device=device, bf16=bf16, forms=tuple(p.forms))
+                                  p, device, bf16)
     answered: dict[str, dict[str, Answered]] = {name: {} for name in open_sets}
     for set_name, items in open_sets.items():
         for model_name, model_answers in answers[set_name].items():
@@ -90,8 +90,9 @@ def run(params, paths: Paths) -> dict:
     for set_name, items in mcqa_sets.items():
         eval_texts = [" ".join([i["question"], *i["choices"]]) for i in items]
         reports[set_name]["contamination"] = contamination_by_model(models, eval_texts)
-        add_seed_summaries(reports[set_name], models, p.reference, runs, {
-            form: {run: float(results[set_name][run].correct(form).mean()) for run in runs} for form in p.forms})
+        scored = results[set_name]   # every run, or without repeated seeds where seed_sets leaves this set out
+        add_seed_summaries(reports[set_name], models, p.reference, scored, {
+            form: {run: float(scored[run].correct(form).mean()) for run in scored} for form in p.forms})
     metrics["sets"] = reports
     if open_sets:
         if params.judge.enabled:
@@ -102,8 +103,8 @@ def run(params, paths: Paths) -> dict:
                    "contamination": contamination_by_model(models, [f"{i['prompt']} {i['reference']}" for i in items])}
             for name, items in open_sets.items()}
         for name, report in metrics["open_sets"].items():
-            add_seed_summaries(report, models, p.reference, runs, {
-                "rougeL": {run: float(answered[name][run].lexical["rougeL"].mean()) for run in runs}})
+            add_seed_summaries(report, models, p.reference, answered[name], {
+                "rougeL": {run: float(answered[name][run].lexical["rougeL"].mean()) for run in answered[name]}})
     metrics["seconds"] = round(time.perf_counter() - started, 1)
     write_metrics(paths.metrics, metrics)
     atomic_write_text(paths.plot, subject_table(results, p.primary))
@@ -111,6 +112,29 @@ def run(params, paths: Paths) -> dict:
     atomic_write_text(paths.items, item_table(results, p.forms))
     write_jsonl(paths.answers, answer_rows(answered))
     return metrics
+
+
+def score_runs(runs: dict[str, str | None], base: str, mcqa_sets: dict, open_sets: dict, p, device: str,
+               bf16: bool) -> tuple[dict, dict]:
+    """Every run on every set, but repeated training seeds only on ``p.seed_sets`` when it names
+    some: the study scores its seeds 1-2 on the in-domain set alone, where the across-seed test is
+    read, and saves their passes over the other sets. Results keep ``runs``' order in each set."""
+    def score(chosen: dict, only=None) -> tuple[dict, dict]:
+        keep = lambda sets: {k: v for k, v in sets.items() if only is None or k in only}   # noqa: E731
+        return run_models({name: (base, adapter) for name, adapter in chosen.items()}, keep(mcqa_sets),
+                          keep(open_sets), batch_size=p.batch_size, device=device, bf16=bf16, forms=tuple(p.forms))
+
+    if p.seed_sets is None:
+        return score(runs)
+    results, answers = score({r: a for r, a in runs.items() if not is_repeat(r)})
+    repeats = {r: a for r, a in runs.items() if is_repeat(r)}
+    if repeats:
+        more_results, more_answers = score(repeats, set(p.seed_sets))
+        for merged, more in ((results, more_results), (answers, more_answers)):
+            for set_name, by_run in more.items():
+                both = {**merged[set_name], **by_run}
+                merged[set_name] = {run: both[run] for run in runs if run in both}
+    return results, answers
 
 
 def contamination_by_model(models: dict[str, str], eval_texts: list[str]) -> dict:

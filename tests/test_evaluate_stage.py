@@ -87,6 +87,37 @@ def test_forms_without_letter_leave_it_out_of_every_output(tiny_base, tmp_path):
     assert {r["form"] for r in csv.DictReader(io.StringIO(paths.letters.read_text()))} == {"cloze", "cloze_norm"}
 
 
+def test_seed_sets_score_repeated_seeds_on_the_named_sets_only(tiny_base, tmp_path):
+    """evaluate.seed_sets (the study: [sciq]): a model's repeated seeds are scored on those sets
+    alone, its first seed on every set, with the same scores as when every run goes to every set."""
+    samples = [{"question": i["question"], "options": i["choices"], "answer": "A"} for i in OWN]
+    conversations = [mcqa.TASK.messages(s) for s in samples]
+    train_tiny_adapter(tiny_base, conversations, tmp_path / "adapter")
+    train_tiny_adapter(tiny_base, conversations, repeat_dir(tmp_path / "adapter", 1), seed=1)
+    sets = {"own": EvalSet(str(write_jsonl(tmp_path / "own.jsonl", OWN))),
+            "anatomy": EvalSet(assets.MMLU, ["anatomy"], limit=4)}
+    reports = {}
+    for seed_sets in (None, ["own"]):
+        params = types.SimpleNamespace(task=TaskParams(), evaluate=EvaluateParams(
+            models={"tuned": str(tmp_path / "adapter")}, forms=["cloze"], primary="cloze", bootstrap_resamples=100, batch_size=4,
+            bf16="false", sets=sets, seed_sets=seed_sets))
+        out = tmp_path / str(seed_sets)
+        paths = stage.Paths(base=tiny_base, metrics=out / "eval.json", plot=out / "by_subject.csv",
+                            letters=out / "letters.csv", items=out / "items.csv", answers=out / "answers.jsonl")
+        reports[str(seed_sets)] = stage.run(params, paths)["sets"]
+        items = list(csv.DictReader(io.StringIO(paths.items.read_text())))
+        runs_per_set = {name: {r["model"] for r in items if r["set"] == name} for name in sets}
+    every, some = reports["None"], reports["['own']"]
+    assert runs_per_set == {"own": {"base", "tuned", "tuned@seed1"}, "anatomy": {"base", "tuned"}}
+    assert list(some["own"]["models"]) == list(every["own"]["models"]) == ["base", "tuned", "tuned@seed1"]
+    assert some["own"]["models"] == every["own"]["models"]           # the same scores, whichever runs go where
+    assert some["anatomy"]["models"] == {k: v for k, v in every["anatomy"]["models"].items() if k != "tuned@seed1"}
+    assert some["own"]["across_seeds"] == every["own"]["across_seeds"]
+    assert "across_seeds" in every["anatomy"] and "across_seeds" not in some["anatomy"]
+    with pytest.raises(ValueError, match="seed_sets names \\['mmlu'\\]"):
+        EvaluateParams(sets=sets, seed_sets=["mmlu"])
+
+
 OPEN = [{"question": f"What is {i} plus one?", "answer": f"It is {i + 1}."} for i in range(4)]
 
 

@@ -92,6 +92,8 @@ def test_study_runs_end_to_end(repo, teacher):
     sciq = study["sets"]["sciq"][study["primary"]]
     assert sciq["items"] == 12 and set(sciq["accuracy"]) == set(ARMS)
     assert all(len(sciq["accuracy"][arm]["per_seed"]) == (1 if arm == BASE else 2) for arm in ARMS)
+    bio = study["sets"]["mmlu_bio"][study["primary"]]      # study_evaluate.seed_sets: repeated seeds on sciq only
+    assert all(len(bio["accuracy"][arm]["per_seed"]) == 1 for arm in ARMS)
     for other in (BASE, RANDOM, HUMAN):
         assert set(sciq[f"vs_{other}"]) == set(ARMS) - {other}
     assert set(study["control_separates"]) == set(study["sets"])

@@ -86,6 +86,9 @@ class EvaluateParams:
     batch_size: int = 16
     bf16: str = "auto"                     # bf16 autocast where supported (2.2x faster here)
     device: str = "auto"
+    seed_sets: Optional[list[str]] = None  # the sets a model's repeated training seeds (train.repeat_seeds)
+                                           # are scored on; None = every set. Each model's first seed is
+                                           # scored on every set either way
 
     def __post_init__(self):
         if "base" in self.models:
@@ -96,6 +99,10 @@ class EvaluateParams:
                                  f"Fix: name one of them, or null")
         if not self.sets:
             raise ValueError("sets is empty. Fix: name at least one evaluation set")
+        unknown = sorted(set(self.seed_sets or ()) - set(self.sets))
+        if unknown:
+            raise ValueError(f"seed_sets names {unknown}, which are not among sets {sorted(self.sets)}. "
+                             "Fix: name sets from sets:, or null for every set")
         for form in self.forms:
             choice(form, FORMS, "forms")
         if self.primary not in self.forms:

@@ -20,6 +20,11 @@ def model_runs(models: dict[str, str]) -> dict[str, str | None]:
     return runs
 
 
+def is_repeat(run: str) -> bool:
+    """Whether a run name from model_runs is a repeated training seed ('<name>@seed<n>')."""
+    return "@seed" in run
+
+
 def add_seed_summaries(report: dict, models: dict[str, str], reference: str | None, runs: dict,
                        values: dict[str, dict[str, float]]) -> None:
     """For each model trained with repeated seeds: per measure, mean +- sd across its runs and the
