@@ -76,14 +76,13 @@ def schema_valid(path: Path) -> list[dict]:
 @pytest.mark.slow
 @needs_vllm
 def test_vllm_cpu_end_to_end_schema_valid_and_repeatable(smollm2_folder, smollm2_tokenizer, tmp_path):
-    """What holds on every CPU kind: every request answered with schema-valid JSON, and the same
-    batch in the same engine state gives the same text. What else holds depends on the CPU, so it is
-    printed, not asserted. On the Intel host with AMX (2026-12-02) an engine's first batch got other
-    text than its later repeats (2 of 6 texts), with prefix caching on or off, while the first batch
-    of two fresh engines matched 6 of 6: a generate run, one engine from the start, repeats; the
-    first run below is that cold one. On an AVX2-only machine another order or batch size changed
-    the text (first difference at request 3); on the AMD AVX-512 bf16 machine (2026-11-30) neither
-    did. So a resumed vLLM run need not be byte-identical to an uninterrupted one (docs/backends.md)."""
+    """What holds on every CPU kind: every request answered with schema-valid JSON, in id order
+    whatever order it ran in. Whether the same text comes back depends on the CPU, so it is printed,
+    not asserted: on the AMD AVX-512 bf16 machine (2026-11-30) order and batch size changed nothing;
+    on an AVX2-only machine another order or batch size changed the text (first difference at
+    request 3); on the Intel host with AMX an engine's first batch differed from its repeats
+    (2026-12-02, 2 of 6 texts), and in one CI run two warm repeats of the same batch differed too
+    (2026-12-04). So a vLLM run, resumed or repeated, need not be byte-identical (docs/backends.md)."""
     # enforce_eager: torch.compile made the engine start take 3 of this test's 4 minutes on the
     # Intel host; the compiled path is run by benchmarks/generation.py (make bench).
     backend = make_backend("vllm", str(smollm2_folder), context_length=2048,
@@ -100,15 +99,17 @@ def test_vllm_cpu_end_to_end_schema_valid_and_repeatable(smollm2_folder, smollm2
     finally:
         backend.close()
     assert all(stats["completed"] == len(TEXTS) and stats["errors"] == 0 for stats in runs.values())
-    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "same.jsonl").read_bytes()
     rows = schema_valid(tmp_path / "a.jsonl")
+    repeat = schema_valid(tmp_path / "same.jsonl")
     reordered = schema_valid(tmp_path / "reversed.jsonl")
     assert [r["id"] for r in reordered] == [r["id"] for r in rows]  # sorted by id whatever the order run
     cold = schema_valid(tmp_path / "cold.jsonl")
-    print(f"vLLM on {torch_capability()}: {same(rows, reordered)}/{len(rows)} texts unchanged by order and batch size, "
+    assert [r["id"] for r in repeat] == [r["id"] for r in rows]
+    print(f"vLLM on {torch_capability()}: {same(rows, repeat)}/{len(rows)} texts the same in a repeat of the batch, "
+          f"{same(rows, reordered)}/{len(rows)} unchanged by order and batch size, "
           f"{same(rows, cold)}/{len(rows)} the same as in the cold engine")
     prompt_tokens = {r.id: backend.count_tokens(r.prompt) for r, _ in pairs}
-    assert all(row["tokens_in"] == prompt_tokens[row["id"]] for row in rows + reordered + cold)  # one tokenizer, both sides
+    assert all(row["tokens_in"] == prompt_tokens[row["id"]] for row in rows + repeat + reordered + cold)  # one tokenizer, both sides
     assert backend.start_s > 0 and backend.engine.process.poll() == 0  # the worker exited with the backend
 
 
