@@ -75,7 +75,7 @@ def schema_valid(path: Path) -> list[dict]:
 
 @pytest.mark.slow
 @needs_vllm
-def test_vllm_cpu_end_to_end_schema_valid_and_repeatable(smollm2_folder, smollm2_tokenizer, tmp_path):
+def test_vllm_cpu_end_to_end_schema_valid_in_id_order(smollm2_folder, smollm2_tokenizer, tmp_path):
     """What holds on every CPU kind: every request answered with schema-valid JSON, in id order
     whatever order it ran in. Whether the same text comes back depends on the CPU, so it is printed,
     not asserted: on the AMD AVX-512 bf16 machine (2026-11-30) order and batch size changed nothing;
@@ -102,9 +102,9 @@ def test_vllm_cpu_end_to_end_schema_valid_and_repeatable(smollm2_folder, smollm2
     rows = schema_valid(tmp_path / "a.jsonl")
     repeat = schema_valid(tmp_path / "same.jsonl")
     reordered = schema_valid(tmp_path / "reversed.jsonl")
-    assert [r["id"] for r in reordered] == [r["id"] for r in rows]  # sorted by id whatever the order run
     cold = schema_valid(tmp_path / "cold.jsonl")
-    assert [r["id"] for r in repeat] == [r["id"] for r in rows]
+    for other in (repeat, reordered):                                   # sorted by id whatever the order run
+        assert [r["id"] for r in other] == [r["id"] for r in rows]
     print(f"vLLM on {torch_capability()}: {same(rows, repeat)}/{len(rows)} texts the same in a repeat of the batch, "
           f"{same(rows, reordered)}/{len(rows)} unchanged by order and batch size, "
           f"{same(rows, cold)}/{len(rows)} the same as in the cold engine")
