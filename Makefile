@@ -27,7 +27,7 @@ export DVC_NO_ANALYTICS := 1
 # Stages run `python ...`: make it the venv's, whether or not the caller activated it.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny repro-influence repro-embedsdg repro-embedsdg-tiny repro-embgen repro-embgen-tiny study study-tiny test test-fast bench clean-venv
+.PHONY: setup setup-vllm repro repro-tiny repro-embedder repro-embedder-tiny repro-influence repro-embedsdg repro-embedsdg-tiny repro-embgen repro-embgen-tiny repro-embgen-sciq study study-tiny test test-fast bench clean-venv
 
 setup: $(VENV)/.installed
 
@@ -87,6 +87,10 @@ repro-embgen: setup
 
 repro-embgen-tiny: setup
 	$(PY) scripts/exp_profile.py profiles/embgen-tiny.yaml pipelines/embgen/dvc.yaml
+
+# EmbGen on SciQ passages, with SciQ's human-written questions as the test (docs/embgen.md).
+repro-embgen-sciq: setup
+	$(VENV)/bin/dvc repro pipelines/embgen/sciq/dvc.yaml
 
 # The head-to-head study (docs/study.md): every method's data on one task at one teacher-token budget.
 study: setup

@@ -1,6 +1,6 @@
-"""The EmbGen pipeline end to end under DVC, in a temporary git repo, on the tiny profile
-(profiles/embgen-tiny.yaml: 18 Wikipedia summaries from 3 topics, SmolLM2 as extractor, teacher
-and student, 1,000 generated tokens per arm).
+"""The EmbGen pipelines end to end under DVC, in a temporary git repo, on the tiny profile
+(profiles/embgen-tiny.yaml: 18 Wikipedia summaries from 3 topics, or 18 SciQ passages for the SciQ
+corpus, SmolLM2 as extractor, teacher and student, 1,000 generated tokens per arm).
 
 The extractor's and teacher's replies are SmolLM2's, recorded (tests/data/recorded/embgen-tiny.jsonl)
 and played back through the real ``openai`` backend (tests/replay_teacher.py): live, they took 6 of
@@ -16,6 +16,7 @@ from synthcraft.methods.embgen.human import CONTROL
 
 pytestmark = pytest.mark.slow
 PIPELINE = "pipelines/embgen/dvc.yaml"
+SCIQ_PIPELINE = "pipelines/embgen/sciq/dvc.yaml"
 
 
 def stages(output: str) -> list[str]:
@@ -33,8 +34,8 @@ def repo(tmp_path_factory, teacher):
     return teach_from(method_repo(git_repo(tmp_path_factory.mktemp("embgen")), "embgen-tiny"), teacher)
 
 
-def metrics(repo, name: str) -> dict:
-    return json.loads((repo / "metrics/embgen" / name).read_text())
+def metrics(repo, name: str, folder: str = "metrics/embgen") -> dict:
+    return json.loads((repo / folder / name).read_text())
 
 
 def test_embgen_pipeline_runs_end_to_end(repo, teacher):
@@ -90,3 +91,28 @@ def test_only_what_changed_reruns(repo):
     # --dry: DVC decides what to re-run exactly as in a real repro; re-scoring three models would
     # only repeat what the end-to-end test ran (about 2 min of CI).
     assert stages(run(repo, "dvc", "repro", "--dry", PIPELINE).stdout) == ["embgen_evaluate"]
+
+
+def test_embgen_sciq_pipeline_runs_end_to_end(repo, teacher):
+    """The second corpus: SciQ passages as documents, SciQ's questions as the test. Its stages run
+    EmbGen's scripts with this pipeline's paths; the base model comes from the run-cache."""
+    result = run(repo, "dvc", "repro", SCIQ_PIPELINE)
+    assert teacher.missed == 0
+    assert {"embgen_sciq_corpus", "embgen_sciq_extract", "embgen_sciq_human", "embgen_sciq_evaluate",
+            *(f"embgen_sciq_{stage}@{arm}" for stage in ("generate", "train") for arm in ARMS)} <= set(stages(result.stdout))
+    corpus = metrics(repo, "corpus.json", "metrics/embgen_sciq")
+    assert corpus["documents"] == 18 and corpus["heldout_items"] == 18 and corpus["open"] == 18
+    docs = [json.loads(line) for line in (repo / "data/embgen_sciq/corpus.jsonl").read_text().splitlines()]
+    closed = [json.loads(line) for line in (repo / "data/embgen_sciq/eval/closed_book.jsonl").read_text().splitlines()]
+    assert {item["doc_id"] for item in closed if item["source"] == "seen"} == {d["doc_id"] for d in docs}
+    assert not {item["doc_id"] for item in closed if item["source"] == "heldout"} & {d["doc_id"] for d in docs}
+    human = [json.loads(line) for line in (repo / "data/embgen_sciq/train/human.jsonl").read_text().splitlines()]
+    assert human and all(row["messages"][1]["content"] in {d["text"] for d in docs} for row in human)
+    report = metrics(repo, "evaluate.json", "metrics/embgen_sciq")
+    assert report["closed_book"]["items"] == 36 and set(report["closed_book"]["models"]) == {"no_aug", *ARMS, CONTROL}
+    assert report["closed_book"]["by_kind"] == {"seen": 18, "seen/sciq_question": 18,
+                                                "heldout": 18, "heldout/sciq_question": 18}
+    for pair in ("embgen_vs_one_doc", f"{CONTROL}_vs_no_aug"):
+        assert "mcnemar_p" in report["closed_book"]["comparisons"][pair]["seen"]
+    assert report["open"]["items"] == 18
+    assert all(0 < report["tokens_spent"][arm] <= 1000 for arm in ARMS)

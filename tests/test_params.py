@@ -143,6 +143,7 @@ def section_classes() -> dict:
     from synthcraft.methods.embgen.evaluation import EmbgenEvaluateParams
     from synthcraft.methods.embgen.extraction import EmbgenExtractParams
     from synthcraft.methods.embgen.samplers import EmbgenSamplingParams
+    from synthcraft.methods.embgen.sciq import EmbgenSciqParams
     from synthcraft.methods.embgen.structure import EmbgenStructureParams
     from synthcraft.study import StudyParams
     from synthcraft.tasks import TaskParams
@@ -159,7 +160,7 @@ def section_classes() -> dict:
             "embedsdg_decode": DecodeParams, "embedsdg_fidelity": FidelityParams, "embedsdg_generate": EmbedsdgGenerateParams, "embedsdg_train": (TrainParams, "train"), "embedsdg_evaluate": EmbedsdgEvaluateParams,
             "embedsdg_correlation": CorrelationParams, "embedsdg_density": DensityParams, "embgen_corpus": EmbgenCorpusParams, "embgen_extract": EmbgenExtractParams,
             "embgen_structure": EmbgenStructureParams, "embgen_sampling": EmbgenSamplingParams, "embgen_generate": EmbgenGenerateParams,
-            "embgen_train": (TrainParams, "train"), "embgen_evaluate": EmbgenEvaluateParams, "study": StudyParams,
+            "embgen_train": (TrainParams, "train"), "embgen_evaluate": EmbgenEvaluateParams, "embgen_sciq": EmbgenSciqParams, "study": StudyParams,
             "study_train": (TrainParams, "train"), "study_evaluate": (EvaluateParams, "evaluate"),
             "study_embedsdg_regions": (RegionsParams, "embedsdg_regions"),
             "study_embedsdg_decode": (DecodeParams, "embedsdg_decode")}
