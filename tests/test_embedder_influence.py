@@ -99,11 +99,13 @@ def test_one_cell_trains_on_base_plus_its_categories_and_scores(tmp_path, monkey
     from conftest import TOPICS, load_stage
     from synthcraft.methods.embedder.training import EmbedderTrainParams
     from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams
-    from synthcraft.methods.embedder.tasks import build_tasks
-    from conftest import SMALL, SMALL_HELDOUT, eval_corpus as corpus, eval_mmlu as mmlu
+    from synthcraft.methods.embedder.influence import InfluenceParams
+    from synthcraft.methods.embedder.tasks import BenchmarksParams, build_benchmarks, build_tasks
+    from conftest import REPO, SMALL, SMALL_HELDOUT, eval_corpus as corpus, eval_mmlu as mmlu
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     build_tasks(tmp_path / "tasks", corpus(), mmlu(), SMALL, SMALL_HELDOUT)
+    build_benchmarks(tmp_path / "benchmarks", REPO / "data/eval", BenchmarksParams(tasks=["STSBenchmark"], max_items=40))
     names = list(TOPICS)
     row = lambda i, category: {"category": category, "task": f"Find more about {names[i]}",
                                "query": TOPICS[names[i]][0], "positive": TOPICS[names[i]][1],
@@ -113,11 +115,15 @@ def test_one_cell_trains_on_base_plus_its_categories_and_scores(tmp_path, monkey
     (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in synthetic))
     stage = load_stage("embedder/subset")
     paths = stage.Paths(cell=tmp_path / "ls", out=tmp_path / "ls.json", base=tmp_path / "base.jsonl",
-                        data=tmp_path / "train.jsonl", tasks=tmp_path / "tasks", work=tmp_path / "work")
-    params = SimpleNamespace(embedder_train=EmbedderTrainParams(batch_size=4), embedder_evaluate=EmbedderEvaluateParams())
+                        data=tmp_path / "train.jsonl", tasks=tmp_path / "tasks", benchmarks=tmp_path / "benchmarks",
+                        work=tmp_path / "work")
+    params = SimpleNamespace(embedder_train=EmbedderTrainParams(batch_size=4), embedder_evaluate=EmbedderEvaluateParams(),
+                             embedder_influence=InfluenceParams())
     result = stage.run(params, paths)
     assert result["rows"] == 4 + 10 and result["categories"] == ["long-short"] and result["seed"] == 0
-    assert set(result["scores"]) == set(result["task_types"]) and len(result["scores"]) == 4
+    # the four local tasks and STS-B, the task type the paper's short-long effect is about
+    assert set(result["scores"]) == set(result["task_types"]) and len(result["scores"]) == 5
+    assert result["task_types"]["STSBenchmark"] == "STS" and -1 <= result["scores"]["STSBenchmark"] <= 1
     assert json.loads((tmp_path / "ls.json").read_text()) == result
 
 
@@ -131,3 +137,19 @@ def test_the_pipeline_has_one_cell_per_subset():
     cells = spec["stages"]["embedder_subset"]["foreach"]
     assert [c for c in cells if "-seed" not in c] == [subset_name(s) for s in subsets()]
     assert [parse_cell(c) for c in cells if "-seed" in c] == [(parse_cell(FULL)[0], 1), (parse_cell(FULL)[0], 2)]
+
+
+def test_cells_score_the_local_tasks_then_the_named_benchmarks(tmp_path):
+    from synthcraft.methods.embedder.influence import InfluenceParams, task_folders
+
+    local, benchmarks = tmp_path / "mteb_tasks", tmp_path / "benchmarks"
+    for folder in (local / "LocalRetrieval", local / "LocalClustering", benchmarks / "STSBenchmark",
+                   benchmarks / "SciQRetrieval"):
+        folder.mkdir(parents=True)
+    assert InfluenceParams().benchmarks == ["STSBenchmark"]
+    assert task_folders(local, benchmarks, ["STSBenchmark"]) == [
+        local / "LocalClustering", local / "LocalRetrieval", benchmarks / "STSBenchmark"]
+    assert task_folders(local, benchmarks, []) == [local / "LocalClustering", local / "LocalRetrieval"]
+    with pytest.raises(FileNotFoundError, match=r"no task folder \['Banking77Clustering'\] .* Fix: add them to "
+                                                r"embedder_benchmarks.tasks"):
+        task_folders(local, benchmarks, ["Banking77Clustering"])

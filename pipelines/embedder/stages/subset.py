@@ -5,7 +5,8 @@
 
 --cell names the categories added to the base set (base, or codes ss / sl / ls / ll joined by
 "-", optionally "-seed<n>" to train with another seed). Training follows embedder_train, evaluation the
-local mteb tasks; the model itself is not kept (cache/embedder_subset/<cell>/), only its scores.
+local mteb tasks and the benchmark tasks named in embedder_influence.benchmarks (STS-B by default);
+the model itself is not kept (cache/embedder_subset/<cell>/), only its scores.
 """
 import dataclasses
 import logging
@@ -15,7 +16,7 @@ from pathlib import Path
 from synthcraft.methods.embedder.training import EmbedderTrainParams, train_embedder
 from synthcraft.methods.embedder.evaluation import EmbedderEvaluateParams, evaluate_models, read_spec
 from synthcraft.files import read_jsonl, write_json
-from synthcraft.methods.embedder.influence import parse_cell
+from synthcraft.methods.embedder.influence import InfluenceParams, parse_cell, task_folders
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths
 
@@ -27,6 +28,7 @@ class Paths:
     base: Path = Path("data/embedder/base.jsonl")
     data: Path = Path("data/embedder/train.jsonl")
     tasks: Path = Path("data/embedder/mteb_tasks")
+    benchmarks: Path = Path("data/embedder/benchmarks")
     work: Path = Path("cache/embedder_subset")
 
 
@@ -42,7 +44,10 @@ def run(params, paths: Paths) -> dict:
     work = paths.work / cell
     train = train_embedder(rows, dataclasses.replace(params.embedder_train, seed=seed), work / "model", work / "trainer",
                            source=f"{paths.base} + {paths.data}")
-    task_dirs = sorted(d for d in paths.tasks.iterdir() if d.is_dir())
+    try:
+        task_dirs = task_folders(paths.tasks, paths.benchmarks, params.embedder_influence.benchmarks)
+    except FileNotFoundError as err:
+        raise SystemExit(f"embedder_subset {cell}: {err}") from None
     outcome = evaluate_models({"trained": str(work / "model")}, task_dirs, work / "predictions", work / "results",
                               params.embedder_evaluate,
                               frozenset({"trained"}) if params.embedder_train.instruction else frozenset())
@@ -57,7 +62,8 @@ def run(params, paths: Paths) -> dict:
 
 def main() -> None:
     setup_logging()
-    run(load_params(embedder_train=EmbedderTrainParams, embedder_evaluate=EmbedderEvaluateParams), parse_paths(Paths, __doc__))
+    run(load_params(embedder_train=EmbedderTrainParams, embedder_evaluate=EmbedderEvaluateParams,
+                    embedder_influence=InfluenceParams), parse_paths(Paths, __doc__))
 
 
 if __name__ == "__main__":

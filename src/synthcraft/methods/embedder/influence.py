@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -34,7 +35,20 @@ FULL = "ss-sl-ls-ll"
 class InfluenceParams:
     """The ``embedder_influence:`` section (pipelines/embedder/influence/dvc.yaml)."""
     base_rows: int = 200            # the non-synthetic base set D: (title, article) pairs from the corpus
+    # Public benchmark tasks (embedder_benchmarks folders) scored in every cell beside the local ones.
+    # STS-B by default: the local tasks hold no STS task, and the paper's short-long -> STS effect needs one.
+    benchmarks: list[str] = field(default_factory=lambda: ["STSBenchmark"])
     seed: int = 0
+
+
+def task_folders(local: Path, benchmarks: Path, names: list[str]) -> list[Path]:
+    """The cells' mteb task folders: every local task, then the named benchmark tasks (a name that
+    embedder_benchmarks did not build, misspelt or left out of its tasks, fails here)."""
+    missing = [name for name in names if not (benchmarks / name).is_dir()]
+    if missing:
+        raise FileNotFoundError(f"{benchmarks}: no task folder {missing} for embedder_influence.benchmarks. Fix: add "
+                                f"them to embedder_benchmarks.tasks and run embedder_benchmarks, or drop them here")
+    return sorted(d for d in local.iterdir() if d.is_dir()) + [benchmarks / name for name in names]
 
 
 def parse_cell(name: str) -> tuple[tuple[str, ...], int]:
