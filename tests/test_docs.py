@@ -234,6 +234,7 @@ def headline_figures() -> list[str]:
     embedsdg = lambda pair: metric("metrics/embedsdg/evaluate.json", "comparisons", pair, "all")
     embgen = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "embgen_vs_one_doc", "seen")
     embgen_control = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "human_vs_no_aug", "seen")
+    embgen_sciq = lambda pair, group: metric("metrics/embgen_sciq/evaluate.json", "closed_book", "comparisons", pair, group)
     synth_human = craft("synthcraft_vs_human")
     study = lambda arm, other: metric("metrics/study/study.json", "sets", "sciq", "cloze_norm", f"vs_{other}", arm)
     density = metric("metrics/embedsdg/density/correlation.json", "accuracy")
@@ -249,6 +250,10 @@ def headline_figures() -> list[str]:
           for pair in ("embedsdg_vs_random_seeds", "human_vs_student", "embedsdg_vs_human")),
         f"{points(embgen['accuracy_difference'])} {interval(embgen['accuracy_difference_ci95'])}",
         f"{points(embgen_control['accuracy_difference'])} {interval(embgen_control['accuracy_difference_ci95'])}",
+        *(f"{points(embgen_sciq(pair, group)['accuracy_difference'])} "
+          f"{interval(embgen_sciq(pair, group)['accuracy_difference_ci95'])}"
+          for pair, group in (("embgen_vs_one_doc", "seen"), ("one_doc_vs_no_aug", "seen"),
+                              ("one_doc_vs_no_aug", "heldout"), ("human_vs_no_aug", "seen"))),
         *(f"{points(study(arm, other)['difference'])} {interval(study(arm, other)['ci95'])}"
           for arm, other in (("human", "base"), ("craft", "random"), ("craft", "base"), ("embgen", "random"),
                              ("embgen", "base"), ("embedsdg", "random"), ("embedsdg", "base"))),
