@@ -116,3 +116,8 @@ def test_embgen_sciq_pipeline_runs_end_to_end(repo, teacher):
         assert "mcnemar_p" in report["closed_book"]["comparisons"][pair]["seen"]
     assert report["open"]["items"] == 18
     assert all(0 < report["tokens_spent"][arm] <= 1000 for arm in ARMS)
+    # The profile's repeat_seeds [1]: each trained model's second seed, scored on the closed-book test.
+    seeds = report["closed_book"]["across_seeds"]
+    assert set(seeds) == {*ARMS, CONTROL}
+    assert all(len(seeds[name][group]["values"]) == 2 for name in seeds for group in ("all", "seen", "heldout"))
+    assert seeds["embgen"]["seen"]["vs_one_doc"]["test"] == "paired t over seeds"

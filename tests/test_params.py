@@ -250,7 +250,8 @@ def test_nested_sections_and_mappings(tmp_path):
 def test_method_recipes_are_train_with_their_changes():
     """embedsdg_student, embedsdg_train and embgen_train hold only their changes to train:. The merged recipes
     equal what each trainer used before they were read on top of train (its dataclass defaults
-    plus its own keys), so the adapters stay byte-identical."""
+    plus its own keys), so the adapters stay byte-identical (embgen_train's repeat_seeds only adds
+    runs inside each adapter: the first seed's run is the same)."""
     from conftest import REPO
     from synthcraft.methods.embedsdg.training import StudentParams
     from synthcraft.training import TrainParams
@@ -259,7 +260,7 @@ def test_method_recipes_are_train_with_their_changes():
     assert load_section("embedsdg_train", TrainParams, path, base="train") == TrainParams(
         epochs=3, effective_batch=8, micro_batch=4, max_length=512)
     assert load_section("embgen_train", TrainParams, path, base="train") == TrainParams(
-        epochs=2, effective_batch=8, micro_batch=4, max_length=512)
+        epochs=2, effective_batch=8, micro_batch=4, max_length=512, repeat_seeds=[1, 2])
     assert load_section("embedsdg_student", StudentParams, path, base="train") == StudentParams(
         tune=True, epochs=1, effective_batch=16, micro_batch=4, max_length=512)
 

@@ -10,7 +10,10 @@ with Wilson 95% CIs, paired comparisons (bootstrap CI, exact McNemar), per group
 (facts of the training text: the test), "heldout" (the held-out sentences: the no-leak control,
 expected flat), and each with its kind ("seen/masked_entity", ...); "all" pools both. Open: greedy answers, BLEU-1/2/4,
 ROUGE-1/2/L (shared lexical metrics), METEOR, answer length, paired bootstrap differences; with the
-judge on, its four ratings and Binary Accuracy with Wilson CIs and McNemar. Tokens each arm spent
+judge on, its four ratings and Binary Accuracy with Wilson CIs and McNemar. With
+embgen_train.repeat_seeds, each trained model's extra seeds are scored on the closed-book test too
+("across_seeds": accuracy per seed per group, t-tests across seeds against no_aug and one_doc);
+the per-item comparisons above use the first seed. Tokens each arm spent
 are copied beside the results, since every comparison is at equal budget. The positive control
 ("human": the documents' own text, embgen_human) is scored and compared like an arm: against
 no_aug it shows whether the test can see a gain at all; each arm against it, how much of it the
@@ -29,12 +32,13 @@ from synthcraft.evaluation.lexical import lexical_scores
 from synthcraft.evaluation.openended import Answered, answer_rows, compare_answers, judge_answers, mean_ci, model_report
 from synthcraft.evaluation.runner import run_models
 from synthcraft.evaluation.scoring import FORMS
+from synthcraft.evaluation.seeds import is_repeat, model_runs
 from synthcraft.evaluation.stats import paired_bootstrap
 from synthcraft.evaluation.summaries import accuracy, compare
 from synthcraft.files import read_jsonl, write_jsonl
 from synthcraft.methods.embgen import ARMS
 from synthcraft.methods.embgen.human import CONTROL
-from synthcraft.methods.embgen.evaluation import COMPARISONS, MODELS, EmbgenEvaluateParams, meteor_scores
+from synthcraft.methods.embgen.evaluation import COMPARISONS, MODELS, EmbgenEvaluateParams, across_seeds, meteor_scores
 from synthcraft.methods.embgen.items import SOURCES
 from synthcraft.runtime import pick_device, setup_logging, use_bf16
 from synthcraft.stage import load_params, parse_paths, write_metrics
@@ -68,6 +72,12 @@ def run(params, paths: Paths) -> dict:
     models = {name: (str(paths.base), None if name == "no_aug" else str(paths.adapters / name)) for name in MODELS}
     scored, answers = run_models(models, {"closed_book": closed}, {"open": (opened, p.max_new_tokens)},
                                  batch_size=p.batch_size, device=device, bf16=bf16)
+    # Repeated training seeds (embgen_train.repeat_seeds) on the closed-book test only: that is
+    # where the across-seed comparison is read, and open answers are the slow part.
+    repeats = {run: (str(paths.base), adapter) for run, adapter in model_runs(
+        {name: str(paths.adapters / name) for name in MODELS if name != "no_aug"}).items() if is_repeat(run)}
+    repeated = run_models(repeats, {"closed_book": closed}, {}, batch_size=p.batch_size, device=device,
+                          bf16=bf16)[0]["closed_book"] if repeats else {}
     scored, answered, meteor = scored["closed_book"], {}, {}
     for name in MODELS:
         texts, references = [a["answer"] for a in answers["open"][name]], [i["reference"] for i in opened]
@@ -90,6 +100,9 @@ def run(params, paths: Paths) -> dict:
             "by_kind": {kind: accuracy(s.correct(form)[mask]) for kind, mask in kinds.items()}}
         report["open"]["models"][name] = {**model_report(answered[name], resamples),
                                           "meteor": mean_ci(meteor[name], resamples)}
+    seeds = across_seeds({**scored, **repeated}, kinds, form)
+    if seeds:
+        report["closed_book"]["across_seeds"] = seeds
     for a, b in COMPARISONS:
         key = f"{a}_vs_{b}"
         report["closed_book"]["comparisons"][key] = {

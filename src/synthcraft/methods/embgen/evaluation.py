@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthcraft.evaluation.scoring import FORMS
+from synthcraft.evaluation.seeds import add_seed_summaries
+from synthcraft.evaluation.summaries import Scored
 from synthcraft.methods.embgen import ARMS
 from synthcraft.methods.embgen.human import CONTROL
 from synthcraft.params import choice
@@ -21,6 +23,24 @@ MODELS = ("no_aug", *ARMS, CONTROL)     # no_aug: the student without any added 
 # gain?) and each arm against the control (how much of that gain the arm's data recovers).
 COMPARISONS = (("embgen", "one_doc"), ("embgen", "no_aug"), ("one_doc", "no_aug"),
                (CONTROL, "no_aug"), ("embgen", CONTROL), ("one_doc", CONTROL))
+SEED_REFERENCE = "one_doc"   # across training seeds, each model against no_aug and against the baseline arm
+
+
+def across_seeds(scored: dict[str, Scored], groups: dict[str, np.ndarray], form: str) -> dict:
+    """Models trained with repeated seeds (embgen_train.repeat_seeds, scored as '<name>@seed<n>'):
+    per closed-book group ("all", "seen", ...), the accuracy per seed, mean +- sd, and t-tests
+    across seeds against no_aug (one-sample: no_aug has no training seed) and against one_doc
+    (paired by seed). Empty when no model has repeated seeds."""
+    # The shared summary calls the untrained model "base"; here it is no_aug.
+    run_name = {run: "base" if run == "no_aug" else run for run in scored}
+    values = {group: {run_name[run]: float(s.correct(form)[mask].mean()) for run, s in scored.items()}
+              for group, mask in {"all": np.ones(len(next(iter(scored.values())).items), bool), **groups}.items()}
+    report: dict = {}
+    trained = [name for name in MODELS if name != "no_aug"]
+    add_seed_summaries(report, trained, SEED_REFERENCE, list(run_name.values()), values)
+    return {name: {group: {("vs_no_aug" if key == "vs_base" else key): value for key, value in entry.items()}
+                   for group, entry in by_group.items()}
+            for name, by_group in report.get("across_seeds", {}).items()}
 
 
 @dataclass
