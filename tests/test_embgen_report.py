@@ -14,7 +14,7 @@ def chat(q: str, a: str) -> dict:
     return {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "doc_ids": ["d"]}
 
 
-def build(tmp_path):
+def build(tmp_path, metrics: str = "metrics/embgen"):
     """The page from the tracked metrics and a five-row stand-in for each arm; its path."""
     train = tmp_path / "train"
     configs = {}
@@ -23,7 +23,7 @@ def build(tmp_path):
         configs[arm] = {"path": f"{arm}.jsonl", "rows": 5, "kept_tokens_out": 100}
     write_card(train, title="t", summary="s", configs=configs, source=CardParams().corpus,
                meta={"teacher": "teacher", "student": "student", "params": {"embgen_generate": {"budget_tokens": 100}}})
-    stage.run(None, stage.Paths(metrics=REPO / "metrics/embgen", train=train, html=tmp_path / "embgen.html"))
+    stage.run(None, stage.Paths(metrics=REPO / metrics, train=train, html=tmp_path / "embgen.html"))
     return tmp_path / "embgen.html"
 
 
@@ -39,6 +39,18 @@ def test_the_report_tabulates_the_tracked_run(tmp_path):
     assert len(re.findall(r'<p class="sample">', page)) == 9          # three rows per arm
     assert "question 0 &lt;b&gt;" in page and "question 3" not in page   # escaped, and only the first three
     assert "http://" not in page and "https://" not in page
+
+
+def test_repeated_seeds_get_their_table(tmp_path):
+    """The SciQ run trained every model with three seeds: the page tabulates each seed and the tests
+    across seeds, from the metrics' across_seeds."""
+    page = build(tmp_path, "metrics/embgen_sciq").read_text()
+    across = json.loads((REPO / "metrics/embgen_sciq/evaluate.json").read_text())["closed_book"]["across_seeds"]
+    assert "<h3>Across training seeds</h3>" in page
+    seen = across["embgen"]["seen"]
+    assert ", ".join(f"{100 * v:.1f}" for v in seen["values"]) in page
+    assert f"{100 * seen['vs_one_doc']['difference_mean']:+.1f} ± {100 * seen['vs_one_doc']['difference_sd']:.1f}" in page
+    assert "Across training seeds" not in build(tmp_path / "wiki").read_text()   # one seed: no table
 
 
 def test_the_page_renders_in_a_headless_browser(tmp_path):

@@ -6,7 +6,8 @@
 Run metadata (git revision, date, teacher, student, budget), a one-line verdict, the funnel
 (extraction, then each arm's generation), a few training rows per arm, and the closed-book results
 with intervals: accuracy per model on the test (seen) and the no-leak control (heldout), and every
-paired comparison. Computes nothing new: it tabulates what the stages wrote.
+paired comparison (first training seed), then, with repeated seeds, each model's accuracy per
+seed and the t-tests across seeds. Computes nothing new: it tabulates what the stages wrote.
 """
 import html
 import json
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.files import read_jsonl
-from synthcraft.report import (DIFFERENCE_HEADER, difference_phrase, difference_rows, samples_html, table,
-                               write_page, written)
+from synthcraft.report import (DIFFERENCE_HEADER, difference_phrase, difference_rows, samples_html, seed_section,
+                               table, write_page, written)
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
@@ -65,6 +66,8 @@ def run(params, paths: Paths) -> dict:
                     for name in closed["models"]])]
     for group in groups:
         parts += [f"<h2>Paired differences: {group}</h2>", table(DIFFERENCE_HEADER, difference_rows(closed["comparisons"], group))]
+    if "across_seeds" in closed:   # embgen_train.repeat_seeds: every trained model's seeds, per group
+        parts += seed_section(closed["across_seeds"])
     return write_page(paths.html, "synthcraft report: EmbGen", parts)
 
 
