@@ -235,6 +235,7 @@ def headline_figures() -> list[str]:
     embgen = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "embgen_vs_one_doc", "seen")
     embgen_control = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "human_vs_no_aug", "seen")
     embgen_sciq = lambda pair, group: metric("metrics/embgen_sciq/evaluate.json", "closed_book", "comparisons", pair, group)
+    embgen_seeds = metric("metrics/embgen_sciq/evaluate.json", "closed_book", "across_seeds", "embgen", "seen", "vs_one_doc")
     synth_human = craft("synthcraft_vs_human")
     study = lambda arm, other: metric("metrics/study/study.json", "sets", "sciq", "cloze_norm", f"vs_{other}", arm)
     density = metric("metrics/embedsdg/density/correlation.json", "accuracy")
@@ -254,6 +255,7 @@ def headline_figures() -> list[str]:
           f"{interval(embgen_sciq(pair, group)['accuracy_difference_ci95'])}"
           for pair, group in (("embgen_vs_one_doc", "seen"), ("one_doc_vs_no_aug", "seen"),
                               ("one_doc_vs_no_aug", "heldout"), ("human_vs_no_aug", "seen"))),
+        f"{points(embgen_seeds['difference_mean'])} ± {100 * embgen_seeds['difference_sd']:.1f}",
         *(f"{points(study(arm, other)['difference'])} {interval(study(arm, other)['ci95'])}"
           for arm, other in (("human", "base"), ("craft", "random"), ("craft", "base"), ("embgen", "random"),
                              ("embgen", "base"), ("embedsdg", "random"), ("embedsdg", "base"))),
