@@ -55,7 +55,17 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     control = json.loads((repo / "metrics/embedder/control.json").read_text())
     assert control["n"] == len(rows) and control["rows"] + control["no_negative"] == len(rows)   # sized by the synthetic set
     report = json.loads((repo / "metrics/embedder/evaluate.json").read_text())
-    assert report["models"] == ["base", "trained", "human", "instructed", "unfiltered"]
+    # embedder_repeats.seeds [1] (the tiny profile): the main comparison's two models once more each
+    assert report["models"] == ["base", "trained", "human", "instructed", "unfiltered", "trained@seed1", "human@seed1"]
+    assert (repo / "models/embedder/seeds/seed-1/modules.json").exists()
+    assert set(json.loads((repo / "metrics/embedder/train_control.json").read_text())["repeat_seeds"]) == {"1"}
+    across = report["across_seeds"]
+    assert set(across) == {"trained", "human"} and set(across["trained"]) == {*report["tasks"], *(
+        f"mean ({group})" for group in report["mean"])}
+    sciq = across["trained"]["SciQRetrieval"]
+    assert sciq["values"] == [round(report["tasks"]["SciQRetrieval"][m], 4) for m in ("trained", "trained@seed1")]
+    assert sciq["vs_base"]["seeds"] == 2 and sciq["vs_human"]["test"] == "paired t over seeds"
+    assert "vs_human" not in across["human"]["SciQRetrieval"]
     assert report["instructed"] == ["instructed"]   # only the ablation trained behind instructions; it reads them
     assert json.loads((repo / "metrics/embedder/train_instructed.json").read_text())["instruction"] is True
     assert json.loads((repo / "metrics/embedder/train.json").read_text())["instruction"] is False
@@ -75,6 +85,7 @@ def test_embedder_pipeline_runs_end_to_end(repo, teacher):
     assert (repo / "metrics/embedder/mteb/human/SciQRetrieval.json").exists()
     page = (repo / "reports/embedder.html").read_text()      # the run report, from these metrics and the card
     assert "SciQRetrieval (ndcg_at_10, ×100): synthetic − base" in page and f"<td>{card['teacher']}</td>" in page
+    assert "Across training seeds" in page and "human control, seed 1" in page
     diff = run(repo, "dvc", "metrics", "show").stdout
     assert "metrics/embedder/evaluate.json" in diff
 
@@ -83,9 +94,14 @@ def test_only_what_changed_reruns(repo):
     run(repo, "dvc", "repro", PIPELINE)  # no-op after the end-to-end test; the whole run when alone
     assert stages(run(repo, "dvc", "repro", PIPELINE).stdout) == []
     params = yaml.safe_load((repo / "params.yaml").read_text())
+    original = params["embedder_train"]["learning_rate"]
     params["embedder_train"]["learning_rate"] = 3.0e-5
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     # --dry: DVC's decision without retraining what the end-to-end test trained. A dry run lists the
     # stages whose own deps or params changed; embedder_evaluate follows once their outputs change.
     assert sorted(stages(run(repo, "dvc", "repro", "--dry", PIPELINE).stdout)) == [
         "embedder_ablation@instructed", "embedder_ablation@unfiltered", "embedder_train", "embedder_train_control"]
+    params["embedder_train"]["learning_rate"] = original
+    params["embedder_repeats"]["seeds"] = [2]   # only the two trainings that repeat
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert sorted(stages(run(repo, "dvc", "repro", "--dry", PIPELINE).stdout)) == ["embedder_train", "embedder_train_control"]

@@ -108,8 +108,9 @@ def test_bad_source_kind_points_at_the_source(tmp_path):
 
 
 def section_classes() -> dict:
-    from synthcraft.cards import CardParams
     """{section: its class, or (class, the section it is read on top of)}."""
+    from conftest import load_stage
+    from synthcraft.cards import CardParams
     from synthcraft.cluster import RayParams
     from synthcraft.control import ControlParams
     from synthcraft.corpus import PrepareParams
@@ -163,7 +164,9 @@ def section_classes() -> dict:
             "embgen_train": (TrainParams, "train"), "embgen_evaluate": EmbgenEvaluateParams, "embgen_sciq": EmbgenSciqParams, "study": StudyParams,
             "study_train": (TrainParams, "train"), "study_evaluate": (EvaluateParams, "evaluate"),
             "study_embedsdg_regions": (RegionsParams, "embedsdg_regions"),
-            "study_embedsdg_decode": (DecodeParams, "embedsdg_decode")}
+            "study_embedsdg_decode": (DecodeParams, "embedsdg_decode"),
+            # a stage's own section: in the library it would mark every influence cell stale (its docstring)
+            "embedder_repeats": load_stage("embedder/train").RepeatParams}
 
 
 def load(name, spec, path):

@@ -159,14 +159,17 @@ def _params_loaded(script: Path) -> set[str]:
 # dep: a resumed re-run rewrites its timings while the data stay byte-identical, and the data (the
 # deps) change whenever what the card quotes does.
 UNTRACKED_FIELDS = {"work", "parts", "judge_cache", "spend"}
-NAME_FIELDS = {"arm", "cell", "recipe", "instruction", "section"}   # flags that name a choice, not a file
+NAME_FIELDS = {"arm", "cell", "recipe", "instruction", "repeats", "section"}   # flags that name a choice, not a file
 # Flags naming the params section a shared stage reads, on top of a base section it always reads:
 # stages/train_arm.py --recipe (on train), stages/evaluate.py --section (on evaluate).
 SECTION_FIELDS = {"recipe": "train", "section": "evaluate"}
 # Params sections a stage may read without listing them: `ray` says where work runs, never what it
 # produces (README, "Ray"); CRAFT's train stage reads `train_fewshot` only under --fewshots, which
-# only the train_fewshot stage passes (and lists it).
-UNLISTED_SECTIONS = {"ray": None, "train_fewshot": "pipelines/craft/stages/train.py"}
+# only the train_fewshot stage passes (and lists it); the embedder's train stage reads
+# `embedder_repeats` only under --repeats on, which only embedder_train and embedder_train_control pass
+# (and list it).
+UNLISTED_SECTIONS = {"ray": None, "train_fewshot": "pipelines/craft/stages/train.py",
+                     "embedder_repeats": "pipelines/embedder/stages/train.py"}
 
 
 def contract_errors(root: str | Path = ".") -> list[str]:

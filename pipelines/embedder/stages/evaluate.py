@@ -16,6 +16,11 @@ would need. Models trained behind task instructions read each task's instruction
 task where every model is at chance (its interval against chance holds 0) is reported but left out
 of the means, so it cannot dilute them; the means (all tasks, local, benchmarks) resample the
 tasks jointly, replicate by replicate.
+
+A model folder holding repeated training runs (``seeds/seed-<n>/``, embedder_repeats) has each run
+scored too, as ``<model>@seed<n>``; ``across_seeds`` then gives, per task and per mean, every seed's
+score, mean +- sd, and t-tests across seeds against base and against the human control (paired by
+seed). The paired bootstrap comparisons stay on the seed-0 models.
 """
 import csv
 import logging
@@ -27,9 +32,11 @@ import numpy as np
 
 from synthcraft.methods.embedder.evaluation import (EmbedderEvaluateParams, against_chance, bootstrap_differences,
                                                     evaluate_models, read_spec, size, summarize)
+from synthcraft.evaluation.seeds import add_seed_summaries
 from synthcraft.methods.embedder.training import EmbedderTrainParams
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
+from synthcraft.training import SEEDS_DIR
 
 # trained - instructed and trained - unfiltered: what bare queries (over the recipe's instruction)
 # and the consistency filter each add, on the same teacher data.
@@ -57,6 +64,20 @@ def task_folders(paths: Paths) -> dict[Path, str]:
     if paths.benchmarks is not None:
         groups.update({d: "benchmark" for d in sorted(paths.benchmarks.iterdir()) if d.is_dir()})
     return groups
+
+
+def seed_runs(name: str, folder: str) -> dict[str, str]:
+    """'<name>@seed<n>' -> folder, for each repeated training run saved inside a model folder."""
+    runs = {int(p.name.removeprefix("seed-")): p for p in (Path(folder) / SEEDS_DIR).glob("seed-*")
+            if (p / "modules.json").exists()}   # a sentence-transformers folder
+    return {f"{name}@seed{seed}": str(runs[seed]) for seed in sorted(runs)}
+
+
+def seed_values(report: dict) -> dict[str, dict[str, float]]:
+    """{measure: {run: score}}: each task's main score and each task group's mean."""
+    values = {name: {m: row[m] for m in report["models"]} for name, row in report["tasks"].items()}
+    values.update({f"mean ({label})": {m: mean[m] for m in report["models"]} for label, mean in report["mean"].items()})
+    return values
 
 
 def compare(scores: dict, items: dict, groups: dict[Path, str], resamples: int) -> dict:
@@ -98,22 +119,27 @@ def run(params, paths: Paths) -> dict:
     for name, path in (("human", paths.control), ("instructed", paths.instructed), ("unfiltered", paths.unfiltered)):
         if path is not None:
             models[name] = str(path)
+    runs = dict(models)
+    for name, folder in models.items():
+        if name != "base":
+            runs.update(seed_runs(name, folder))
     # A model reads the tasks' instructions when it was trained behind them: the instructed ablation
     # always, the others when embedder_train.instruction is on; MiniLM (base) never was.
     followers = ("trained", "human", "unfiltered", "instructed") if params.embedder_train.instruction else ("instructed",)
-    instructed = frozenset(m for m in followers if m in models)
-    outcome = evaluate_models(models, list(groups), paths.predictions, paths.results, params.embedder_evaluate, instructed)
+    instructed = frozenset(run for run in runs if run.split("@seed")[0] in followers)
+    outcome = evaluate_models(runs, list(groups), paths.predictions, paths.results, params.embedder_evaluate, instructed)
     report = compare(outcome["scores"], outcome["items"], groups, params.embedder_evaluate.bootstrap_resamples)
+    add_seed_summaries(report, models, "human" if "human" in models else None, runs, seed_values(report))
     report["instructed"] = sorted(instructed)
-    report["hub_tasks"] = {t: {m: outcome["scores"][m].get(t) for m in models} for t in params.embedder_evaluate.hub_tasks}
+    report["hub_tasks"] = {t: {m: outcome["scores"][m].get(t) for m in runs} for t in params.embedder_evaluate.hub_tasks}
     write_metrics(paths.metrics, report)
     with open(paths.scores_csv, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["task", "model", "score"])
         for task, row in report["tasks"].items():
-            writer.writerows([[task, m, row[m]] for m in models])
+            writer.writerows([[task, m, row[m]] for m in runs])
     for task, row in report["tasks"].items():
-        logging.info("%-26s %s%s", task, "  ".join(f"{m} {row[m]:.4f}" for m in models),
+        logging.info("%-26s %s%s", task, "  ".join(f"{m} {row[m]:.4f}" for m in runs),
                      "  (every model at chance)" if row.get("at_chance") else "")
         for pair, c in row["comparisons"].items():
             logging.info("    %-16s %+.4f CI %s  detectable %s", pair, c["difference"], c["ci95"],

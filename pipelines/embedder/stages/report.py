@@ -8,7 +8,8 @@ the dataset card mine wrote), a one-line verdict (SciQ retrieval, the benchmark 
 control is built for), the funnel
 (brainstormed tasks, written instances with every reject reason, negatives mined or kept), the
 trainings (the recipe, its two ablations, the human control), every task's main score per model, and every paired comparison per task and per task
-group with its interval. Tabulates what the stages wrote; computes nothing new.
+group with its interval, and, with repeated training seeds (embedder_repeats), each score per seed with
+mean +- sd and the t-tests across seeds. Tabulates what the stages wrote; computes nothing new.
 """
 import html
 import json
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthcraft.files import read_jsonl
-from synthcraft.report import samples_html, table, write_page, written
+from synthcraft.report import samples_html, seed_section, table, write_page, written
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import parse_paths
 
@@ -67,6 +68,15 @@ def mining_row(mine: dict) -> list:
             f"{mine['kept_generated']} the teacher's own"]
 
 
+def repeat_trainings(trainings: dict[str, dict]) -> dict[str, dict]:
+    """Each training, then its repeated seeds (embedder_repeats) as '<name>, seed <n>'."""
+    rows = {}
+    for name, t in trainings.items():
+        rows[name] = t
+        rows.update({f"{name}, seed {seed}": {**t, **r} for seed, r in t.get("repeat_seeds", {}).items()})
+    return rows
+
+
 def reasons(counts: dict) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "—"
 
@@ -112,6 +122,10 @@ def run(params, paths: Paths) -> dict:
         parts += [f"<h2>Paired differences: mean over {group} tasks</h2>",
                   f'<p class="note">{html.escape(", ".join(g["tasks"]))}</p>',
                   table(COMPARISON_HEADER, comparison_rows(g["comparisons"]))]
+    if evaluation.get("across_seeds"):
+        parts += ["<h2>Repeated training seeds</h2>",
+                  '<p class="note">The paired comparisons above use each model\'s first seed; here every seed\'s '
+                  'score (×100), and t-tests across seeds.</p>', *seed_section(evaluation["across_seeds"])]
     parts.append("<h2>Paired differences per task</h2>")
     for name, t in evaluation["tasks"].items():
         parts += [f"<h3>{html.escape(name)}</h3>", table(COMPARISON_HEADER, comparison_rows(t["comparisons"]))]
