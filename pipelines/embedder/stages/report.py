@@ -108,7 +108,7 @@ def run(params, paths: Paths) -> dict:
              table(["model", "rows", "task instruction", "steps", "loss first → last", "seconds"],
                    [[name, t["rows"], {True: "yes", False: "no"}.get(t.get("instruction"), "—"), t["steps"],
                      f"{t['loss_first']:.3f} → {t['loss_last']:.3f}", t["seconds"]]
-                    for name, t in trainings.items()])]
+                    for name, t in repeat_trainings(trainings).items()])]
     if paths.train.exists():
         parts += ["<h2>Training rows (first three)</h2>", samples_html({"synthetic": read_jsonl(paths.train)})]
     parts += ["<h2>Scores per task (main score ×100)</h2>",
