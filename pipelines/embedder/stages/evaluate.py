@@ -30,9 +30,9 @@ from typing import Optional
 
 import numpy as np
 
+from synthcraft.evaluation.seeds import add_seed_summaries
 from synthcraft.methods.embedder.evaluation import (EmbedderEvaluateParams, against_chance, bootstrap_differences,
                                                     evaluate_models, read_spec, size, summarize)
-from synthcraft.evaluation.seeds import add_seed_summaries
 from synthcraft.methods.embedder.training import EmbedderTrainParams
 from synthcraft.runtime import setup_logging
 from synthcraft.stage import load_params, parse_paths, write_metrics
