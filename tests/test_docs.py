@@ -236,6 +236,8 @@ def headline_figures() -> list[str]:
     embgen_control = metric("metrics/embgen/evaluate.json", "closed_book", "comparisons", "human_vs_no_aug", "seen")
     embgen_sciq = lambda pair, group: metric("metrics/embgen_sciq/evaluate.json", "closed_book", "comparisons", pair, group)
     embgen_seeds = metric("metrics/embgen_sciq/evaluate.json", "closed_book", "across_seeds", "embgen", "seen", "vs_one_doc")
+    embedder_seeds = lambda model, other: metric("metrics/embedder/evaluate.json", "across_seeds", model, "SciQRetrieval",
+                                                 f"vs_{other}")
     synth_human = craft("synthcraft_vs_human")
     study = lambda arm, other: metric("metrics/study/study.json", "sets", "sciq", "cloze_norm", f"vs_{other}", arm)
     density = metric("metrics/embedsdg/density/correlation.json", "accuracy")
@@ -247,6 +249,9 @@ def headline_figures() -> list[str]:
         f"{points(synth_human['accuracy_difference'])} {interval(synth_human['accuracy_difference_ci95'])}",
         *(hundredths(embedder(pair)) for pair in ("trained - base", "human - base")),
         *(hundredths(embedder_mean(pair)) for pair in ("trained - base", "trained - instructed", "trained - unfiltered")),
+        *(f"{embedder_seeds(model, other)['difference_mean'] * 100:+.2f}".replace("-", "−")
+          + f" ± {100 * embedder_seeds(model, other)['difference_sd']:.2f}"
+          for model, other in (("trained", "base"), ("human", "base"), ("trained", "human"))),
         *(f"{points(embedsdg(pair)['accuracy_difference'])} {interval(embedsdg(pair)['accuracy_difference_ci95'])}"
           for pair in ("embedsdg_vs_random_seeds", "human_vs_student", "embedsdg_vs_human")),
         f"{points(embgen['accuracy_difference'])} {interval(embgen['accuracy_difference_ci95'])}",

@@ -60,14 +60,18 @@ def test_a_run_with_the_ablations_shows_them(tmp_path):
     shutil.copytree(REPO / "metrics/embedder", metrics)
     mine = json.loads((metrics / "mine.json").read_text())
     (metrics / "mine.json").write_text(json.dumps({**mine, "rows": 618, "rows_unfiltered": 754}))
+    train = json.loads((REPO / "metrics/embedder/train.json").read_text())
+    seeds = {"1": {key: train[key] for key in ("steps", "seconds", "loss_first", "loss_last")}}
     for name, instruction in (("train", False), ("train_control", False), ("train_instructed", True),
                               ("train_unfiltered", False)):
-        train = json.loads((REPO / "metrics/embedder/train.json").read_text())
-        (metrics / f"{name}.json").write_text(json.dumps({**train, "instruction": instruction}))
+        repeats = {"repeat_seeds": seeds} if name in ("train", "train_control") else {}   # ablations train once
+        once = {key: value for key, value in train.items() if key != "repeat_seeds"}
+        (metrics / f"{name}.json").write_text(json.dumps({**once, **repeats, "instruction": instruction}))
     paths = stage.Paths(metrics=metrics, train=tmp_path / "absent.jsonl", card=tmp_path / "absent.json",
                         html=tmp_path / "embedder.html")
     stage.run(None, paths)
     page = paths.html.read_text()
     assert "the unfiltered ablation keeps them: 754 rows" in page and "<td>618</td>" in page
     assert "<td>instructed (ablation)</td><td>" in page and "<td>unfiltered (ablation)</td>" in page
-    assert page.count("<td>yes</td>") == 1 and page.count("<td>no</td>") == 3
+    assert page.count("<td>yes</td>") == 1 and page.count("<td>no</td>") == 5   # train, control, a seed of each
+    assert "<td>human control, seed 1</td>" in page and "<td>instructed (ablation), seed 1</td>" not in page
