@@ -219,6 +219,12 @@ def hundredths(comparison: dict) -> str:
     return f"{comparison['difference'] * 100:+.2f}".replace("-", "−") + f" {interval(comparison['ci95'], 100, 2)}"
 
 
+def mean_sd(summary: dict, digits: int) -> str:
+    """A difference across training seeds (stats.across_seeds) as the README quotes it: mean ± sd, in points."""
+    mean = f"{summary['difference_mean'] * 100:+.{digits}f}" if digits == 2 else points(summary["difference_mean"])
+    return f"{mean.replace('-', '−')} ± {100 * summary['difference_sd']:.{digits}f}"
+
+
 def metric(path: str, *keys):
     node = json.loads((REPO / path).read_text())
     for key in keys:
@@ -249,8 +255,7 @@ def headline_figures() -> list[str]:
         f"{points(synth_human['accuracy_difference'])} {interval(synth_human['accuracy_difference_ci95'])}",
         *(hundredths(embedder(pair)) for pair in ("trained - base", "human - base")),
         *(hundredths(embedder_mean(pair)) for pair in ("trained - base", "trained - instructed", "trained - unfiltered")),
-        *(f"{embedder_seeds(model, other)['difference_mean'] * 100:+.2f}".replace("-", "−")
-          + f" ± {100 * embedder_seeds(model, other)['difference_sd']:.2f}"
+        *(mean_sd(embedder_seeds(model, other), 2)
           for model, other in (("trained", "base"), ("human", "base"), ("trained", "human"))),
         *(f"{points(embedsdg(pair)['accuracy_difference'])} {interval(embedsdg(pair)['accuracy_difference_ci95'])}"
           for pair in ("embedsdg_vs_random_seeds", "human_vs_student", "embedsdg_vs_human")),
@@ -260,7 +265,7 @@ def headline_figures() -> list[str]:
           f"{interval(embgen_sciq(pair, group)['accuracy_difference_ci95'])}"
           for pair, group in (("embgen_vs_one_doc", "seen"), ("one_doc_vs_no_aug", "seen"),
                               ("one_doc_vs_no_aug", "heldout"), ("human_vs_no_aug", "seen"))),
-        f"{points(embgen_seeds['difference_mean'])} ± {100 * embgen_seeds['difference_sd']:.1f}",
+        mean_sd(embgen_seeds, 1),
         *(f"{points(study(arm, other)['difference'])} {interval(study(arm, other)['ci95'])}"
           for arm, other in (("human", "base"), ("craft", "random"), ("craft", "base"), ("embgen", "random"),
                              ("embgen", "base"), ("embedsdg", "random"), ("embedsdg", "base"))),

@@ -73,5 +73,5 @@ def test_a_run_with_the_ablations_shows_them(tmp_path):
     page = paths.html.read_text()
     assert "the unfiltered ablation keeps them: 754 rows" in page and "<td>618</td>" in page
     assert "<td>instructed (ablation)</td><td>" in page and "<td>unfiltered (ablation)</td>" in page
-    assert page.count("<td>yes</td>") == 1 and page.count("<td>no</td>") == 5   # train, control, a seed of each
+    assert page.count("<td>yes</td>") == 1 and page.count("<td>no</td>") == 5   # train, control, a seed of each, unfiltered
     assert "<td>human control, seed 1</td>" in page and "<td>instructed (ablation), seed 1</td>" not in page
